@@ -1,0 +1,13 @@
+export { ExternalSupportIntegration, ExternalSupportIntegrationArgs } from "./resource";
+export { ConnectionArgs } from "./connection";
+export { AuthType, DEFAULT_BASE_URL } from "./types";
+export {
+    JelouError,
+    JelouAuthenticationError,
+    JelouValidationError,
+    JelouNotFoundError,
+    JelouConflictError,
+    JelouRateLimitError,
+    JelouServerError,
+    JelouConnectionError,
+} from "./errors";

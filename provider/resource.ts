@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionArgs, resolveConnection } from "./connection";
+import * as provider from "./dynamic-provider";
+import { AuthType, SECRET_OUTPUTS } from "./types";
+
+export interface ExternalSupportIntegrationArgs extends ConnectionArgs {
+    /** The Jelou project (brain) to integrate; one integration per project. */
+    projectId: pulumi.Input<string>;
+    /** The absolute https: URL Jelou sends events to. */
+    webhookUrl: pulumi.Input<string>;
+    /** How Jelou authenticates itself to the webhook; default "no_auth". */
+    authType?: pulumi.Input<AuthType>;
+    /** The credential Jelou sends to the webhook (required unless authType is "no_auth"); kept secret. */
+    authorization?: pulumi.Input<string>;
+}
+
+/**
+ * The integration between a Jelou project and an external support panel. Its `signingSecret`
+ * (shown by Jelou once) is kept as a Pulumi secret; changing the webhook or its auth replaces the
+ * integration, deleting the old one first, and yields a new secret.
+ */
+export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
+    declare readonly projectId: pulumi.Output<string>;
+    declare readonly brainId: pulumi.Output<string>;
+    declare readonly webhookUrl: pulumi.Output<string>;
+    declare readonly authType: pulumi.Output<AuthType>;
+    declare readonly authorization: pulumi.Output<string | undefined>;
+    declare readonly createdAt: pulumi.Output<string>;
+    /** HMAC-SHA256 key of the `X-Jelou-Signature` header on every event; a Pulumi secret. */
+    declare readonly signingSecret: pulumi.Output<string>;
+    declare readonly apiKey: pulumi.Output<string | undefined>;
+    declare readonly clientId: pulumi.Output<string | undefined>;
+    declare readonly clientSecret: pulumi.Output<string | undefined>;
+    declare readonly baseUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: ExternalSupportIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
+        const connection = resolveConnection(name, args, new pulumi.Config("jelou"), process.env);
+        const props = {
+            projectId: args.projectId,
+            webhookUrl: args.webhookUrl,
+            authType: args.authType,
+            authorization: secretIfGiven(args.authorization),
+            ...connection,
+            apiKey: secretIfGiven(connection.apiKey),
+            clientSecret: secretIfGiven(connection.clientSecret),
+            brainId: undefined,
+            createdAt: undefined,
+            signingSecret: undefined,
+        };
+        super(
+            provider,
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS }),
+            "jelou",
+            "ExternalSupportIntegration",
+        );
+    }
+}
+
+/** Secret even when the user passed a plain string. */
+function secretIfGiven(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
+    return value === undefined ? undefined : pulumi.secret(value);
+}

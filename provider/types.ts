@@ -1,0 +1,74 @@
+/** How Jelou authenticates itself to the webhook. */
+export type AuthType = "bearer" | "api_key" | "basic" | "no_auth";
+
+export const AUTH_TYPES: readonly AuthType[] = ["bearer", "api_key", "basic", "no_auth"];
+
+export const DEFAULT_BASE_URL = "https://gateway.jelou.ai/jelouapi";
+
+/** The engine's placeholder for a value that is not known yet (during preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Credentials used to call the Jelou API: an API key, or a client id and secret. */
+export interface JelouCredentials {
+    apiKey?: string;
+    clientId?: string;
+    clientSecret?: string;
+}
+
+/** How the client retries and times out. Every field has a default (see client.ts). */
+export interface RequestSettings {
+    /** Attempts per API call, the first included. */
+    maxAttempts?: number;
+    /** Time limit of one HTTP attempt, in milliseconds. */
+    requestTimeoutMs?: number;
+    /** Time limit of one operation with all its retries, in milliseconds. */
+    totalTimeoutMs?: number;
+    /** First backoff delay in milliseconds; each retry doubles it, plus up to 20 % jitter. */
+    retryBaseDelayMs?: number;
+}
+
+/** The properties the provider receives: the resource's inputs, resolved and plain. */
+export interface IntegrationInputs extends JelouCredentials, RequestSettings {
+    projectId: string;
+    webhookUrl: string;
+    authType: AuthType;
+    authorization?: string;
+    baseUrl: string;
+}
+
+/** What the provider stores: every input plus what Jelou returned. */
+export interface IntegrationOutputs extends IntegrationInputs {
+    brainId: string;
+    createdAt: string;
+    signingSecret: string;
+}
+
+/** Changing one of these replaces the integration (Jelou addresses it by project). */
+export const REPLACE_PROPERTIES = ["projectId", "webhookUrl", "authType", "authorization"] as const;
+
+/** Changing one of these only changes how the API is called: an in-place update, no API call. */
+export const UPDATE_PROPERTIES = [
+    "apiKey",
+    "clientId",
+    "clientSecret",
+    "baseUrl",
+    "maxAttempts",
+    "requestTimeoutMs",
+    "totalTimeoutMs",
+    "retryBaseDelayMs",
+] as const;
+
+/** Outputs kept only as Pulumi secrets. */
+export const SECRET_OUTPUTS = ["signingSecret", "authorization", "apiKey", "clientSecret"];
+
+/** An integration as Jelou describes it (the `data` of the envelope, or the bare object). */
+export interface JelouIntegration {
+    id: string;
+    brainId: string;
+    webhookUrl: string;
+    authType: AuthType;
+    signingSecret?: string;
+    createdAt?: string;
+    updatedAt?: string;
+    regeneratedAt?: string;
+}

@@ -1,0 +1,163 @@
+import { AUTH_TYPES, DEFAULT_BASE_URL, UNKNOWN } from "./types";
+
+export interface CheckFailure {
+    property: string;
+    reason: string;
+}
+
+export interface ValidationResult {
+    /** The inputs with defaults applied; values not known yet are passed through untouched. */
+    inputs: Record<string, unknown>;
+    failures: CheckFailure[];
+}
+
+/** The request settings, with their bounds; defaults live in client.ts. */
+export const REQUEST_SETTING_BOUNDS: Record<string, { min: number; max: number }> = {
+    maxAttempts: { min: 1, max: 10 },
+    requestTimeoutMs: { min: 100, max: 600_000 },
+    totalTimeoutMs: { min: 100, max: 3_600_000 },
+    retryBaseDelayMs: { min: 1, max: 60_000 },
+};
+
+const MAX_PROJECT_ID_LENGTH = 256;
+const MAX_URL_LENGTH = 2048;
+const MAX_SECRET_LENGTH = 4096;
+
+export function isUnknown(value: unknown): boolean {
+    return value === UNKNOWN;
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach. */
+export function isLoopbackHost(hostname: string): boolean {
+    const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Why a base URL cannot be used, or undefined when it can. */
+export function baseUrlProblem(value: string): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `baseUrl must be an absolute URL such as ${DEFAULT_BASE_URL}`;
+    }
+    if (url.protocol === "https:") return undefined;
+    if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
+    if (url.protocol === "http:") {
+        return "baseUrl must use https: (plain http: is allowed only for a loopback host such as 127.0.0.1, " +
+            "so that credentials never travel in clear text)";
+    }
+    return `baseUrl must be an https: URL such as ${DEFAULT_BASE_URL}`;
+}
+
+/**
+ * Validates the resource's inputs before any API call. Reports every problem, each naming the
+ * property and the fix; never throws, whatever it is given.
+ */
+export function validateInputs(news: Record<string, unknown>): ValidationResult {
+    const failures: CheckFailure[] = [];
+    const fail = (property: string, reason: string) => failures.push({ property, reason });
+    const inputs: Record<string, unknown> = {};
+
+    const projectId = news.projectId;
+    if (!isUnknown(projectId)) {
+        if (typeof projectId !== "string" || projectId.trim() === "") {
+            fail("projectId", "projectId is required: set it to the Jelou project (brain) id, a non-empty string");
+        } else if (projectId.length > MAX_PROJECT_ID_LENGTH) {
+            fail("projectId", `projectId must be at most ${MAX_PROJECT_ID_LENGTH} characters`);
+        }
+    }
+    inputs.projectId = projectId;
+
+    const webhookUrl = news.webhookUrl;
+    if (!isUnknown(webhookUrl)) {
+        const problem = webhookUrlProblem(webhookUrl);
+        if (problem) fail("webhookUrl", problem);
+    }
+    inputs.webhookUrl = webhookUrl;
+
+    const authType = news.authType ?? "no_auth";
+    if (!isUnknown(authType) && !AUTH_TYPES.includes(authType as never)) {
+        fail("authType", `authType must be one of ${AUTH_TYPES.map((t) => `"${t}"`).join(", ")} (default "no_auth")`);
+    }
+    inputs.authType = authType;
+
+    const authorization = news.authorization;
+    if (!isUnknown(authorization) && !isUnknown(authType) && AUTH_TYPES.includes(authType as never)) {
+        const given = authorization !== undefined && authorization !== null && authorization !== "";
+        if (authType === "no_auth" && given) {
+            fail("authorization", 'authorization must not be set when authType is "no_auth": remove it, or set authType');
+        } else if (authType !== "no_auth" && !given) {
+            fail("authorization", `authorization is required when authType is "${authType}": set the credential Jelou sends to the webhook`);
+        }
+    }
+    if (!isUnknown(authorization) && authorization !== undefined && authorization !== null) {
+        if (typeof authorization !== "string") fail("authorization", "authorization must be a string");
+        else if (authorization.length > MAX_SECRET_LENGTH) fail("authorization", `authorization must be at most ${MAX_SECRET_LENGTH} characters`);
+    }
+    if (authorization !== undefined && authorization !== null && authorization !== "") inputs.authorization = authorization;
+
+    checkCredentials(news, fail);
+    for (const key of ["apiKey", "clientId", "clientSecret"]) {
+        if (news[key] !== undefined && news[key] !== null && news[key] !== "") inputs[key] = news[key];
+    }
+
+    const baseUrl = news.baseUrl ?? DEFAULT_BASE_URL;
+    if (!isUnknown(baseUrl)) {
+        const problem = typeof baseUrl === "string" ? baseUrlProblem(baseUrl) : "baseUrl must be a string URL";
+        if (problem) fail("baseUrl", problem);
+    }
+    inputs.baseUrl = typeof baseUrl === "string" && !isUnknown(baseUrl) ? baseUrl.replace(/\/+$/, "") : baseUrl;
+
+    for (const [key, { min, max }] of Object.entries(REQUEST_SETTING_BOUNDS)) {
+        const value = news[key];
+        if (value === undefined || value === null) continue;
+        if (!isUnknown(value) && (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)) {
+            fail(key, `${key} must be a whole number from ${min} to ${max}`);
+        }
+        inputs[key] = value;
+    }
+
+    return { inputs, failures };
+}
+
+function webhookUrlProblem(value: unknown): string | undefined {
+    const fix = "webhookUrl must be an absolute https: URL of your receiver, such as https://support.example.com/jelou";
+    if (typeof value !== "string" || value === "") return fix;
+    if (value.length > MAX_URL_LENGTH) return `webhookUrl must be at most ${MAX_URL_LENGTH} characters`;
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return fix;
+    }
+    if (url.protocol !== "https:") return `${fix} (got a ${url.protocol} URL)`;
+    return undefined;
+}
+
+function checkCredentials(news: Record<string, unknown>, fail: (property: string, reason: string) => void): void {
+    const { apiKey, clientId, clientSecret } = news;
+    for (const [key, value] of Object.entries({ apiKey, clientId, clientSecret })) {
+        if (value !== undefined && value !== null && !isUnknown(value)) {
+            if (typeof value !== "string") fail(key, `${key} must be a string`);
+            else if (value.length > MAX_SECRET_LENGTH) fail(key, `${key} must be at most ${MAX_SECRET_LENGTH} characters`);
+        }
+    }
+    if ([apiKey, clientId, clientSecret].some(isUnknown)) return;
+    const has = (v: unknown) => typeof v === "string" && v !== "";
+    if (has(apiKey)) return;
+    if (has(clientId) && has(clientSecret)) return;
+    if (has(clientId) || has(clientSecret)) {
+        const missing = has(clientId) ? "clientSecret" : "clientId";
+        fail(missing, `${missing} is required with ${missing === "clientId" ? "clientSecret" : "clientId"}: ` +
+            `set jelou:${missing} (or ${envName(missing)}, or the resource's ${missing}), or use an apiKey instead`);
+        return;
+    }
+    fail("apiKey", "no Jelou credentials: set the resource's apiKey (or clientId + clientSecret), or stack config " +
+        "`pulumi config set --secret jelou:apiKey …` (or jelou:clientId + jelou:clientSecret), or the environment " +
+        "JELOU_API_KEY (or JELOU_CLIENT_ID + JELOU_CLIENT_SECRET)");
+}
+
+function envName(key: string): string {
+    return `JELOU_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
