@@ -92,12 +92,13 @@ export class JelouClient {
     private async call(
         kind: CallKind,
         method: string,
-        path: string,
+        url: string,
         body: IntegrationFields | undefined,
         expectSecret: boolean,
         emptyAnswerOk = false,
     ): Promise<JelouIntegration> {
         const started = Date.now();
+        const path = `/v1/external-support${url}`;
         // A fresh instance per call: the retry state and the deadline belong to this call.
         const http = axios.create(this.axiosConfig);
         axiosRetry(http, {
@@ -117,7 +118,7 @@ export class JelouClient {
             },
         });
         try {
-            const response = await http.request({ method, url: path, data: body });
+            const response = await http.request({ method, url, data: body });
             const integration = unwrap(response.data);
             if (!integration) {
                 if (emptyAnswerOk) return undefined as unknown as JelouIntegration;
@@ -182,6 +183,8 @@ function describeNetworkFailure(code: string | undefined): string {
 }
 
 function projectPath(projectId: string): string {
+    // URL parsers resolve "." and ".." even percent-encoded: they would address another endpoint.
+    if (projectId === "." || projectId === "..") throw new JelouError(`projectId "${projectId}" cannot be used in a URL path.`);
     return `/${encodeURIComponent(projectId)}`;
 }
 

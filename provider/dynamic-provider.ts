@@ -47,7 +47,7 @@ export async function create(inputs: Record<string, unknown>): Promise<pulumi.dy
         createdAt: integration.createdAt ?? new Date().toISOString(),
         signingSecret: integration.signingSecret,
     };
-    return { id: integration.id, outs };
+    return { id: integration.id, outs: compact(outs) };
 }
 
 /** The API cannot give the signing secret back, so the state is the truth: no call. */
@@ -75,7 +75,7 @@ export async function update(
         createdAt: previous.createdAt,
         signingSecret: previous.signingSecret,
     };
-    return { outs };
+    return { outs: compact(outs) };
 }
 
 async function deleteIntegration(_id: string, props: Record<string, unknown>): Promise<void> {
@@ -110,6 +110,11 @@ function clientFor(props: IntegrationInputs & { signingSecret?: string }): Jelou
 function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
     const { [PROVIDER_KEY]: _provider, ...rest } = props;
     return rest;
+}
+
+/** The engine's property structs cannot hold `undefined`. */
+function compact<T extends object>(value: T): T {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -63,6 +63,8 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
     if (!isUnknown(projectId)) {
         if (typeof projectId !== "string" || projectId.trim() === "") {
             fail("projectId", "projectId is required: set it to the Jelou project (brain) id, a non-empty string");
+        } else if (projectId === "." || projectId === "..") {
+            fail("projectId", 'projectId cannot be "." or "..": URLs would resolve it as a path step; use the project id');
         } else if (projectId.length > MAX_PROJECT_ID_LENGTH) {
             fail("projectId", `projectId must be at most ${MAX_PROJECT_ID_LENGTH} characters`);
         }

@@ -1,0 +1,67 @@
+import * as provider from "../provider/dynamic-provider";
+import { DEFAULT_BASE_URL, UNKNOWN } from "../provider/types";
+
+const valid = {
+    projectId: "p1",
+    webhookUrl: "https://support.example.com/jelou",
+    authType: "bearer",
+    authorization: "token",
+    apiKey: "key-0001",
+};
+
+async function failuresOf(news: Record<string, unknown>) {
+    const { failures } = await provider.check({}, news);
+    return failures ?? [];
+}
+
+describe("check", () => {
+    it("accepts valid inputs and applies defaults", async () => {
+        const { inputs, failures } = await provider.check({}, { ...valid, authType: undefined, authorization: undefined });
+        expect(failures).toEqual([]);
+        expect(inputs).toMatchObject({ authType: "no_auth", baseUrl: DEFAULT_BASE_URL });
+    });
+
+    it.each([
+        ["projectId", { projectId: "" }, /projectId is required/],
+        ["projectId", { projectId: ".." }, /cannot be "\." or "\.\."/],
+        ["projectId", { projectId: 42 }, /projectId is required/],
+        ["webhookUrl", { webhookUrl: undefined }, /absolute https: URL/],
+        ["webhookUrl", { webhookUrl: "http://support.example.com" }, /absolute https: URL.*http:/],
+        ["webhookUrl", { webhookUrl: "support.example.com/hook" }, /absolute https: URL/],
+        ["authType", { authType: "oauth" }, /one of "bearer", "api_key", "basic", "no_auth"/],
+        ["authorization", { authType: "basic", authorization: undefined }, /required when authType is "basic"/],
+        ["authorization", { authType: "no_auth" }, /must not be set when authType is "no_auth"/],
+        ["apiKey", { apiKey: undefined }, /no Jelou credentials.*jelou:apiKey.*JELOU_API_KEY/],
+        ["clientSecret", { apiKey: undefined, clientId: "id" }, /clientSecret is required/],
+        ["baseUrl", { baseUrl: "http://api.example.com" }, /https:.*loopback/],
+        ["baseUrl", { baseUrl: "ftp://127.0.0.1" }, /https: URL/],
+        ["maxAttempts", { maxAttempts: 0 }, /whole number from 1 to 10/],
+    ])("names %s when it is wrong (%o)", async (property, change, reason) => {
+        const failures = await failuresOf({ ...valid, ...change });
+        expect(failures).toHaveLength(1);
+        expect(failures[0].property).toBe(property);
+        expect(failures[0].reason).toMatch(reason);
+    });
+
+    it("reports every problem at once", async () => {
+        const failures = await failuresOf({ projectId: "", webhookUrl: "nope", authType: "x", apiKey: undefined });
+        expect(failures.map((f) => f.property).sort()).toEqual(["apiKey", "authType", "projectId", "webhookUrl"]);
+    });
+
+    it("allows plain http only to loopback hosts", async () => {
+        for (const baseUrl of ["http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:2", "http://127.8.9.10"]) {
+            expect(await failuresOf({ ...valid, baseUrl })).toEqual([]);
+        }
+        expect(await failuresOf({ ...valid, baseUrl: "http://128.0.0.1" })).toHaveLength(1);
+    });
+
+    it("does not validate values unknown during preview, and does not crash on them", async () => {
+        const everythingUnknown = Object.fromEntries(
+            ["projectId", "webhookUrl", "authType", "authorization", "apiKey", "baseUrl", "maxAttempts"].map((k) => [k, UNKNOWN]),
+        );
+        const { inputs, failures } = await provider.check({}, everythingUnknown);
+        expect(failures).toEqual([]);
+        expect(inputs).toMatchObject(everythingUnknown);
+        expect(await failuresOf({ ...valid, authType: UNKNOWN, authorization: undefined })).toEqual([]);
+    });
+});

@@ -1,0 +1,124 @@
+import { JelouSandbox } from "../provider/sandbox/server";
+import { API_KEY, CLIENT_ID, CLIENT_SECRET, startSandbox } from "./helpers/fixtures";
+
+let sandbox: JelouSandbox;
+beforeAll(async () => {
+    sandbox = await startSandbox();
+});
+afterAll(() => sandbox.stop());
+beforeEach(() => {
+    sandbox.clearFaults();
+    sandbox.clearLog();
+    sandbox.setShape("envelope");
+    sandbox.setLatency(0);
+});
+
+let n = 0;
+const project = () => `sandbox-project-${++n}`;
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = { "x-api-key": API_KEY }) {
+    const response = await fetch(`${sandbox.url}/jelouapi/v1/external-support/${path}`, {
+        method,
+        headers: { "content-type": "application/json", ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+const hook = { webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: "token-1" };
+
+describe("local Jelou", () => {
+    it("creates (envelope), reads without the secret, patches, regenerates and deletes", async () => {
+        const id = project();
+        const created = await api("POST", id, hook);
+        expect(created.status).toBe(200);
+        expect(created.body).toMatchObject({ statusMessage: "success", status: 1, data: { brainId: id, authType: "bearer" } });
+        const secret = created.body.data.signingSecret;
+        expect(secret).toMatch(/^[0-9a-f]{64}$/);
+
+        const read = await api("GET", id);
+        expect(read.body.data).toMatchObject({ id: created.body.data.id, webhookUrl: hook.webhookUrl });
+        expect(JSON.stringify(read.body)).not.toContain(secret);
+        expect(JSON.stringify(read.body)).not.toContain("token-1");
+
+        const patched = await api("PATCH", id, { webhookUrl: "https://support.example.com/v2" });
+        expect(patched.body.data).toMatchObject({ webhookUrl: "https://support.example.com/v2", authType: "bearer" });
+        expect(patched.body.data.updatedAt).toBeDefined();
+
+        const regenerated = await api("POST", `${id}/secret/regenerate`);
+        expect(regenerated.body.data.signingSecret).toMatch(/^[0-9a-f]{64}$/);
+        expect(regenerated.body.data.signingSecret).not.toBe(secret);
+        expect(sandbox.integration(id)!.signingSecret).toBe(regenerated.body.data.signingSecret);
+
+        expect((await api("DELETE", id)).status).toBe(200);
+        expect(sandbox.integration(id)).toBeUndefined();
+    });
+
+    it("answers the bare shape on request", async () => {
+        sandbox.setShape("bare");
+        const created = await api("POST", project(), hook);
+        expect(created.body.signingSecret).toMatch(/^[0-9a-f]{64}$/);
+        expect(created.body.data).toBeUndefined();
+    });
+
+    it("accepts HTTP Basic and refuses wrong credentials with 401", async () => {
+        const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64")}`;
+        expect((await api("POST", project(), hook, { authorization: basic })).status).toBe(200);
+        expect((await api("POST", project(), hook, { authorization: "Basic eDp5" })).status).toBe(401);
+        expect((await api("POST", project(), hook, { "x-api-key": "wrong" })).status).toBe(401);
+        expect((await api("POST", project(), hook, {})).status).toBe(401);
+    });
+
+    it("refuses invalid fields with 422 and a message array, a second create with 409, unknown projects with 404", async () => {
+        const id = project();
+        const invalid = await api("POST", id, { webhookUrl: "http://x.example", authType: "magic" });
+        expect(invalid.status).toBe(422);
+        expect(invalid.body.message).toEqual(["webhookUrl must be a public HTTPS URL", "authType must be one of bearer, api_key, basic, no_auth"]);
+        expect((await api("POST", id, hook)).status).toBe(200);
+        expect((await api("POST", id, hook)).status).toBe(409);
+        const unknown = project();
+        for (const [method, path] of [["GET", unknown], ["PATCH", unknown], ["DELETE", unknown], ["POST", `${unknown}/secret/regenerate`]]) {
+            expect((await api(method, path, method === "PATCH" ? { authType: "no_auth" } : undefined)).status).toBe(404);
+        }
+    });
+
+    it("logs method, path and headers, and injects faults", async () => {
+        sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "2" });
+        const limited = await api("GET", "anything");
+        expect(limited.status).toBe(429);
+        expect(limited.headers.get("retry-after")).toBe("2");
+        expect(sandbox.requests[0]).toMatchObject({ method: "GET", path: "/jelouapi/v1/external-support/anything", fault: "status:429" });
+        expect(sandbox.requests[0].headers["x-api-key"]).toBe(API_KEY);
+
+        sandbox.injectFaults({ kind: "drop" });
+        await expect(api("GET", "anything")).rejects.toThrow();
+
+        const id = project();
+        sandbox.injectFaults({ kind: "drop-after" });
+        await expect(api("POST", id, hook)).rejects.toThrow();
+        expect(sandbox.integration(id)).toBeDefined();
+
+        sandbox.injectFaults({ kind: "hang" });
+        await expect(fetch(`${sandbox.url}/v1/external-support/x`, { signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    });
+
+    it("adds latency", async () => {
+        sandbox.setLatency(120);
+        const started = Date.now();
+        await api("GET", "anything");
+        expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    });
+
+    it("draws random faults repeatably from a seed", async () => {
+        const draw = async () => {
+            sandbox.setRandomFaults({ rate: 0.5, seed: 7, faults: [{ kind: "status", status: 503 }] });
+            const statuses: number[] = [];
+            for (let i = 0; i < 20; i++) statuses.push((await api("GET", "nothing")).status);
+            return statuses;
+        };
+        const first = await draw();
+        expect(first).toContain(503);
+        expect(first).toContain(404);
+        expect(await draw()).toEqual(first);
+    });
+});
