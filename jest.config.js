@@ -7,5 +7,8 @@ module.exports = {
   // babel/istanbul instrumentation would be copied into every serialized __provider.
   coverageProvider: "v8",
   testTimeout: 60000,
+  // Packs the package and installs the tarball into a temporary consumer, once per run.
+  globalSetup: "<rootDir>/tests/harness/global-setup.js",
+  globalTeardown: "<rootDir>/tests/harness/global-teardown.js",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tests/tsconfig.json" }] },
 };
