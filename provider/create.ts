@@ -23,7 +23,7 @@ export async function createIntegration(
             return { ...created, signingSecret: created.signingSecret as string, recovered: false };
         } catch (error) {
             if (!(error instanceof JelouError) || error.outcome !== "unknown" || round >= CREATE_ROUNDS) throw error;
-            const existing = await findIntegration(client, projectId);
+            const existing = await findIntegration(client, projectId, error);
             if (!existing) continue;
             if (existing.webhookUrl !== fields.webhookUrl || existing.authType !== fields.authType) {
                 throw new JelouConflictError(
@@ -39,11 +39,16 @@ export async function createIntegration(
     }
 }
 
-async function findIntegration(client: JelouClient, projectId: string): Promise<JelouIntegration | undefined> {
+async function findIntegration(client: JelouClient, projectId: string, createError: JelouError): Promise<JelouIntegration | undefined> {
     try {
         return await client.get(projectId);
     } catch (error) {
         if (error instanceof JelouNotFoundError) return undefined;
-        throw error;
+        throw new JelouError(
+            `Creating the integration of project ${projectId} failed (${createError.message}) and Jelou could not be ` +
+                `asked whether it was created (${(error as Error).message}). Run \`pulumi up\` again: if the project ` +
+                "has the integration by then, Jelou refuses a second one; set adoptExisting: true to take it over.",
+            { status: createError.status, method: createError.method, path: createError.path },
+        );
     }
 }
