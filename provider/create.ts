@@ -16,6 +16,7 @@ export async function createIntegration(
     client: JelouClient,
     projectId: string,
     fields: Required<Pick<IntegrationFields, "webhookUrl" | "authType">> & IntegrationFields,
+    log: (line: string) => void = () => undefined,
 ): Promise<JelouIntegration & { signingSecret: string; recovered: boolean }> {
     for (let round = 1; ; round++) {
         try {
@@ -23,8 +24,12 @@ export async function createIntegration(
             return { ...created, signingSecret: created.signingSecret as string, recovered: false };
         } catch (error) {
             if (!(error instanceof JelouError) || error.outcome !== "unknown" || round >= CREATE_ROUNDS) throw error;
+            log(`pulumi-jelou: create of project ${projectId} may or may not have happened (${error.status ?? error.code}); asking Jelou`);
             const existing = await findIntegration(client, projectId, error);
-            if (!existing) continue;
+            if (!existing) {
+                log(`pulumi-jelou: project ${projectId} has no integration; sending the create again`);
+                continue;
+            }
             if (existing.webhookUrl !== fields.webhookUrl || existing.authType !== fields.authType) {
                 throw new JelouConflictError(
                     `Creating the integration of project ${projectId} failed (${error.message}) and the project now has ` +
@@ -33,6 +38,7 @@ export async function createIntegration(
                     { status: error.status, method: error.method, path: error.path },
                 );
             }
+            log(`pulumi-jelou: project ${projectId} has the integration; regenerating its secret, the only way to learn it`);
             const regenerated = await client.regenerateSecret(projectId);
             return { ...existing, signingSecret: regenerated.signingSecret as string, recovered: true };
         }

@@ -40,7 +40,7 @@ export async function create(inputs: Record<string, unknown>): Promise<pulumi.dy
         webhookUrl: props.webhookUrl,
         authType: props.authType,
         authorization: props.authorization,
-    });
+    }, log);
     const outs: IntegrationOutputs = {
         ...props,
         brainId: integration.brainId ?? props.projectId,
@@ -101,10 +101,14 @@ function clientFor(props: IntegrationInputs & { signingSecret?: string }): Jelou
         totalTimeoutMs: props.totalTimeoutMs,
         retryBaseDelayMs: props.retryBaseDelayMs,
         redact: [props.authorization, props.signingSecret],
-        // The host's stderr reaches the engine's diagnostics; say what is retried, never with what.
         onRetry: ({ method, path, attempt, status, code }) =>
-            console.error(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
+            log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
     });
+}
+
+/** The host's stderr reaches the engine's diagnostics: say what is retried or recovered, never with what. */
+function log(line: string): void {
+    console.error(line);
 }
 
 function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
