@@ -7,6 +7,7 @@ module.exports = {
   // babel/istanbul instrumentation would be copied into every serialized __provider.
   coverageProvider: "v8",
   testTimeout: 60000,
+  setupFilesAfterEnv: ["<rootDir>/tests/helpers/quiet-provider-logs.ts"],
   // Packs the package and installs the tarball into a temporary consumer, once per run.
   globalSetup: "<rootDir>/tests/harness/global-setup.js",
   globalTeardown: "<rootDir>/tests/harness/global-teardown.js",

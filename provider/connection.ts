@@ -10,6 +10,8 @@ export interface ConnectionArgs {
     requestTimeoutMs?: pulumi.Input<number>;
     totalTimeoutMs?: pulumi.Input<number>;
     retryBaseDelayMs?: pulumi.Input<number>;
+    /** Make `pulumi refresh` ask Jelou (GET) instead of trusting the state; also `jelou:detectDrift`. */
+    detectDrift?: pulumi.Input<boolean>;
 }
 
 /** The part of `pulumi.Config` used here, so tests can hand in their own. */
@@ -17,6 +19,7 @@ export interface ConfigSource {
     get(key: string): string | undefined;
     getSecret(key: string): pulumi.Output<string> | undefined;
     getNumber(key: string): number | undefined;
+    getBoolean(key: string): boolean | undefined;
 }
 
 type Credentials = Pick<ConnectionArgs, "apiKey" | "clientId" | "clientSecret">;
@@ -32,7 +35,7 @@ export const NO_CREDENTIALS_HELP =
  * Resolves the connection in the program, where config works with every CLI version, so the
  * provider gets it as inputs and its serialized code holds none of it. Credentials come whole
  * from the first source that gives any (an API key from one place and a client secret from
- * another would be a surprise); baseUrl and the request settings are resolved one by one.
+ * another would be a surprise); baseUrl, the request settings and detectDrift are resolved one by one.
  */
 export function resolveConnection(
     resourceName: string,
@@ -56,6 +59,7 @@ export function resolveConnection(
     for (const key of REQUEST_SETTINGS) {
         resolved[key] = args[key] ?? config.getNumber(key);
     }
+    resolved.detectDrift = args.detectDrift ?? config.getBoolean("detectDrift");
     return resolved;
 }
 

@@ -5,6 +5,21 @@ import { JelouIntegration } from "./types";
 /** How many times a create whose outcome was unknown is checked and sent again. */
 const CREATE_ROUNDS = 3;
 
+export type DeclaredFields = Required<Pick<IntegrationFields, "webhookUrl" | "authType">> & IntegrationFields;
+
+export interface CreateOptions {
+    /** Take over an integration the project already has (PATCH it, regenerate its secret). */
+    adoptExisting?: boolean;
+    log?: (line: string) => void;
+}
+
+export interface CreatedIntegration extends JelouIntegration {
+    signingSecret: string;
+    /** When the secret was issued: the create itself, or the regeneration of a recovery or adoption. */
+    secretIssuedAt: string;
+    how: "created" | "recovered" | "adopted";
+}
+
 /**
  * Creates the integration without ever losing its signing secret. A create that surely did not
  * reach Jelou is retried by the client; one whose outcome is unknown (timeout after sending, 5xx,
@@ -15,22 +30,30 @@ const CREATE_ROUNDS = 3;
 export async function createIntegration(
     client: JelouClient,
     projectId: string,
-    fields: Required<Pick<IntegrationFields, "webhookUrl" | "authType">> & IntegrationFields,
-    log: (line: string) => void = () => undefined,
-): Promise<JelouIntegration & { signingSecret: string; recovered: boolean }> {
+    fields: DeclaredFields,
+    { adoptExisting = false, log = () => undefined }: CreateOptions = {},
+): Promise<CreatedIntegration> {
     for (let round = 1; ; round++) {
         try {
             const created = await client.create(projectId, fields);
-            return { ...created, signingSecret: created.signingSecret as string, recovered: false };
+            const issuedAt = created.createdAt ?? new Date().toISOString();
+            return { ...created, signingSecret: created.signingSecret as string, secretIssuedAt: issuedAt, how: "created" };
         } catch (error) {
-            if (!(error instanceof JelouError) || error.outcome !== "unknown" || round >= CREATE_ROUNDS) throw error;
+            if (!(error instanceof JelouError)) throw error;
+            if (error instanceof JelouConflictError && adoptExisting) {
+                log(`pulumi-jelou: project ${projectId} already has an integration; adopting it (adoptExisting)`);
+                return adopt(client, projectId, fields, await client.get(projectId));
+            }
+            if (error.outcome !== "unknown" || round >= CREATE_ROUNDS) throw error;
             log(`pulumi-jelou: create of project ${projectId} may or may not have happened (${error.status ?? error.code}); asking Jelou`);
             const existing = await findIntegration(client, projectId, error);
             if (!existing) {
                 log(`pulumi-jelou: project ${projectId} has no integration; sending the create again`);
                 continue;
             }
-            if (existing.webhookUrl !== fields.webhookUrl || existing.authType !== fields.authType) {
+            const ours = existing.webhookUrl === fields.webhookUrl && existing.authType === fields.authType;
+            if (!ours && adoptExisting) return adopt(client, projectId, fields, existing);
+            if (!ours) {
                 throw new JelouConflictError(
                     `Creating the integration of project ${projectId} failed (${error.message}) and the project now has ` +
                         `an integration with another webhook (${existing.webhookUrl}, ${existing.authType}); it is not ours. ` +
@@ -39,10 +62,25 @@ export async function createIntegration(
                 );
             }
             log(`pulumi-jelou: project ${projectId} has the integration; regenerating its secret, the only way to learn it`);
-            const regenerated = await client.regenerateSecret(projectId);
-            return { ...existing, signingSecret: regenerated.signingSecret as string, recovered: true };
+            return { ...(await regenerate(client, projectId, existing)), how: "recovered" };
         }
     }
+}
+
+/** Brings an integration made elsewhere to the declared webhook and auth, and learns a secret for it. */
+async function adopt(client: JelouClient, projectId: string, fields: DeclaredFields, existing: JelouIntegration): Promise<CreatedIntegration> {
+    // GET cannot show the webhook's credential, so the declared fields are always sent.
+    const patched = await client.update(projectId, fields);
+    return { ...(await regenerate(client, projectId, { ...existing, ...patched })), how: "adopted" };
+}
+
+async function regenerate(client: JelouClient, projectId: string, existing: JelouIntegration) {
+    const regenerated = await client.regenerateSecret(projectId);
+    return {
+        ...existing,
+        signingSecret: regenerated.signingSecret as string,
+        secretIssuedAt: regenerated.regeneratedAt ?? new Date().toISOString(),
+    };
 }
 
 async function findIntegration(client: JelouClient, projectId: string, createError: JelouError): Promise<JelouIntegration | undefined> {

@@ -8,7 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { JelouClient } from "./client";
 import { createIntegration } from "./create";
 import { JelouNotFoundError } from "./errors";
-import { IntegrationInputs, IntegrationOutputs, REPLACE_PROPERTIES, UPDATE_PROPERTIES } from "./types";
+import { IntegrationInputs, IntegrationOutputs, JelouIntegration, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
 import { isUnknown, validateInputs } from "./validation";
 
 const PROVIDER_KEY = "__provider";
@@ -25,7 +25,7 @@ export async function diff(
 ): Promise<pulumi.dynamic.DiffResult> {
     const changed = (key: string) => isUnknown(news[key]) || !sameValue(olds[key], news[key]);
     const replaces = REPLACE_PROPERTIES.filter(changed);
-    const updates = UPDATE_PROPERTIES.filter(changed);
+    const updates = [...UPDATE_PROPERTIES, ROTATION_PROPERTY].filter(changed);
     return {
         changes: replaces.length > 0 || updates.length > 0,
         replaces,
@@ -36,21 +36,23 @@ export async function diff(
 
 export async function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
     const props = withoutProvider(inputs) as unknown as IntegrationInputs;
-    const integration = await createIntegration(clientFor(props), props.projectId, {
-        webhookUrl: props.webhookUrl,
-        authType: props.authType,
-        authorization: props.authorization,
-    }, log);
+    const fields = { webhookUrl: props.webhookUrl, authType: props.authType, authorization: props.authorization };
+    const integration = await createIntegration(clientFor(props), props.projectId, fields, { adoptExisting: props.adoptExisting, log });
     const outs: IntegrationOutputs = {
         ...props,
         brainId: integration.brainId ?? props.projectId,
-        createdAt: integration.createdAt ?? new Date().toISOString(),
+        createdAt: integration.createdAt ?? integration.secretIssuedAt,
         signingSecret: integration.signingSecret,
+        secretRotatedAt: integration.secretIssuedAt,
     };
     return { id: integration.id, outs: compact(outs) };
 }
 
-/** The API cannot give the signing secret back, so the state is the truth: no call. */
+/**
+ * The API cannot give the signing secret back, so by default the state is the truth and nothing
+ * is called. With detectDrift, Jelou is asked: gone means gone (the next up creates it again), and
+ * a webhook or auth type changed outside Pulumi shows as a diff; the secret always comes from state.
+ */
 export async function read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
     if (!props || typeof props.signingSecret !== "string") {
         throw new Error(
@@ -59,21 +61,42 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
                 "instead: the next `pulumi up` takes the existing integration over and regenerates its secret.",
         );
     }
-    return { id, props };
+    const state = props as unknown as IntegrationOutputs;
+    if (state.detectDrift !== true) return { id, props };
+    let remote: JelouIntegration;
+    try {
+        remote = await clientFor(state).get(state.projectId);
+    } catch (error) {
+        // An empty id tells the engine the resource no longer exists.
+        if (error instanceof JelouNotFoundError) return { id: "", props: {} };
+        throw error;
+    }
+    return { id: remote.id ?? id, props: { ...props, webhookUrl: remote.webhookUrl, authType: remote.authType } };
 }
 
-/** Only what changes how the API is called reaches here (see diff): store it, call nothing, keep the rest. */
+/**
+ * Reached for what changes how the API is called (stored, no call) and for rotationTriggers
+ * (one regenerate); see diff. Every other output, the signing secret above all, is kept.
+ */
 export async function update(
     _id: string,
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
     const previous = olds as unknown as IntegrationOutputs;
+    const inputs = withoutProvider(news) as unknown as IntegrationInputs;
+    let { signingSecret, secretRotatedAt } = previous;
+    if (!sameValue(previous.rotationTriggers, inputs.rotationTriggers)) {
+        const regenerated = await clientFor({ ...inputs, signingSecret }).regenerateSecret(inputs.projectId);
+        signingSecret = regenerated.signingSecret as string;
+        secretRotatedAt = regenerated.regeneratedAt ?? new Date().toISOString();
+    }
     const outs: IntegrationOutputs = {
-        ...(withoutProvider(news) as unknown as IntegrationInputs),
+        ...inputs,
         brainId: previous.brainId,
         createdAt: previous.createdAt,
-        signingSecret: previous.signingSecret,
+        signingSecret,
+        secretRotatedAt: secretRotatedAt ?? previous.createdAt,
     };
     return { outs: compact(outs) };
 }
@@ -122,5 +145,14 @@ function compact<T extends object>(value: T): T {
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-    return (a ?? undefined) === (b ?? undefined) || JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    return (a ?? undefined) === (b ?? undefined) || canonical(a) === canonical(b);
+}
+
+/** JSON with sorted keys, so that maps equal but for key order compare equal. */
+function canonical(value: unknown): string {
+    if (value === undefined || value === null) return "null";
+    if (typeof value !== "object") return JSON.stringify(value);
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
 }

@@ -11,3 +11,4 @@ export {
     JelouServerError,
     JelouConnectionError,
 } from "./errors";
+export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./signature";

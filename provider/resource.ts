@@ -12,6 +12,10 @@ export interface ExternalSupportIntegrationArgs extends ConnectionArgs {
     authType?: pulumi.Input<AuthType>;
     /** The credential Jelou sends to the webhook (required unless authType is "no_auth"); kept secret. */
     authorization?: pulumi.Input<string>;
+    /** Any change of these values regenerates the signing secret in place, like `random`'s keepers. */
+    rotationTriggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** When the project already has an integration, take it over instead of failing (default false). */
+    adoptExisting?: pulumi.Input<boolean>;
 }
 
 /**
@@ -28,6 +32,9 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
     declare readonly createdAt: pulumi.Output<string>;
     /** HMAC-SHA256 key of the `X-Jelou-Signature` header on every event; a Pulumi secret. */
     declare readonly signingSecret: pulumi.Output<string>;
+    /** When the current signing secret was issued (create, rotation or adoption). */
+    declare readonly secretRotatedAt: pulumi.Output<string>;
+    declare readonly rotationTriggers: pulumi.Output<Record<string, string> | undefined>;
     declare readonly apiKey: pulumi.Output<string | undefined>;
     declare readonly clientId: pulumi.Output<string | undefined>;
     declare readonly clientSecret: pulumi.Output<string | undefined>;
@@ -40,12 +47,15 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             webhookUrl: args.webhookUrl,
             authType: args.authType,
             authorization: secretIfGiven(args.authorization),
+            rotationTriggers: args.rotationTriggers,
+            adoptExisting: args.adoptExisting,
             ...connection,
             apiKey: secretIfGiven(connection.apiKey),
             clientSecret: secretIfGiven(connection.clientSecret),
             brainId: undefined,
             createdAt: undefined,
             signingSecret: undefined,
+            secretRotatedAt: undefined,
         };
         super(
             provider,

@@ -34,6 +34,12 @@ export interface IntegrationInputs extends JelouCredentials, RequestSettings {
     authType: AuthType;
     authorization?: string;
     baseUrl: string;
+    /** Any change of this map regenerates the signing secret (like `random`'s keepers). */
+    rotationTriggers?: Record<string, string>;
+    /** Take over an integration the project already has instead of failing. */
+    adoptExisting?: boolean;
+    /** `read` asks Jelou (GET) instead of returning the state as it is. */
+    detectDrift?: boolean;
 }
 
 /** What the provider stores: every input plus what Jelou returned. */
@@ -41,6 +47,8 @@ export interface IntegrationOutputs extends IntegrationInputs {
     brainId: string;
     createdAt: string;
     signingSecret: string;
+    /** When the current signing secret was issued (by the create, a rotation or an adoption). */
+    secretRotatedAt: string;
 }
 
 /** Changing one of these replaces the integration (Jelou addresses it by project). */
@@ -56,7 +64,12 @@ export const UPDATE_PROPERTIES = [
     "requestTimeoutMs",
     "totalTimeoutMs",
     "retryBaseDelayMs",
+    "adoptExisting",
+    "detectDrift",
 ] as const;
+
+/** Changing this is an in-place update that regenerates the signing secret. */
+export const ROTATION_PROPERTY = "rotationTriggers";
 
 /** Outputs kept only as Pulumi secrets. */
 export const SECRET_OUTPUTS = ["signingSecret", "authorization", "apiKey", "clientSecret"];

@@ -111,6 +111,14 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
     }
     inputs.baseUrl = typeof baseUrl === "string" && !isUnknown(baseUrl) ? baseUrl.replace(/\/+$/, "") : baseUrl;
 
+    checkRotationTriggers(news.rotationTriggers, inputs, fail);
+    for (const key of ["adoptExisting", "detectDrift"]) {
+        const value = news[key];
+        if (value === undefined || value === null) continue;
+        if (!isUnknown(value) && typeof value !== "boolean") fail(key, `${key} must be true or false`);
+        inputs[key] = value;
+    }
+
     for (const [key, { min, max }] of Object.entries(REQUEST_SETTING_BOUNDS)) {
         const value = news[key];
         if (value === undefined || value === null) continue;
@@ -121,6 +129,23 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
     }
 
     return { inputs, failures };
+}
+
+const MAX_TRIGGERS = 64;
+
+/** A map of strings; an empty map is the same as none, so adding `{}` rotates nothing. */
+function checkRotationTriggers(value: unknown, inputs: Record<string, unknown>, fail: (property: string, reason: string) => void): void {
+    if (value === undefined || value === null) return;
+    if (isUnknown(value)) {
+        inputs.rotationTriggers = value;
+        return;
+    }
+    const reason = "rotationTriggers must be a map of strings, such as { version: \"3\" } or { month: \"2026-11\" }";
+    if (typeof value !== "object" || Array.isArray(value)) return void fail("rotationTriggers", reason);
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > MAX_TRIGGERS) return void fail("rotationTriggers", `rotationTriggers must have at most ${MAX_TRIGGERS} entries`);
+    if (entries.some(([, v]) => typeof v !== "string")) return void fail("rotationTriggers", reason);
+    if (entries.length > 0) inputs.rotationTriggers = value;
 }
 
 function webhookUrlProblem(value: unknown): string | undefined {

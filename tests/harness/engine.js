@@ -256,6 +256,12 @@ class LifecycleEngine {
         try {
             for (const [urn, entry] of this.state) {
                 const read = await host.read(urn, entry.id, entry.outputs, entry.inputs);
+                // An empty id: the resource no longer exists, and the engine drops it from state.
+                if (read.id === "") {
+                    changed.push(urn);
+                    this.state.delete(urn);
+                    continue;
+                }
                 if (JSON.stringify(read.outputs) !== JSON.stringify(entry.outputs) || read.id !== entry.id) {
                     changed.push(urn);
                     this.state.set(urn, { ...entry, id: read.id, outputs: read.outputs });

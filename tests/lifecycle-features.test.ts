@@ -1,0 +1,122 @@
+// Rotation, adoption and drift detection played through the SDK's dynamic-provider host, with the
+// package installed from its tarball; each step asserts the local Jelou's request log and the state.
+import { JelouSandbox } from "../provider/sandbox/server";
+import { API_KEY, calls, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { LifecycleEngine } = require("./harness/engine");
+
+const PROGRAM = "programs/integrations.js";
+const URN = "urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::support";
+
+let sandbox: JelouSandbox;
+beforeAll(async () => {
+    sandbox = await startSandbox();
+});
+afterAll(() => sandbox.stop());
+beforeEach(() => sandbox.clearLog());
+
+function stack(projectId: string, args: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) {
+    return {
+        env: {
+            JELOU_TEST_SPEC: JSON.stringify({
+                integrations: [{
+                    name: "support",
+                    args: { projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, ...args },
+                }],
+            }),
+            JELOU_API_KEY: API_KEY,
+            JELOU_BASE_URL: sandbox.url,
+            ...extraEnv,
+        },
+    };
+}
+
+async function outOfBand(method: string, projectId: string, body?: unknown) {
+    await fetch(`${sandbox.url}/v1/external-support/${projectId}`, {
+        method,
+        headers: { "x-api-key": API_KEY, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    sandbox.clearLog();
+}
+
+it("rotation: a change of rotationTriggers regenerates the secret with one call, in place", async () => {
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    const project = `rotate-${process.pid}`;
+    await engine.run(PROGRAM, stack(project, { rotationTriggers: { month: "2026-11" } }));
+    const before = engine.state.get(URN);
+    sandbox.clearLog();
+
+    expect((await engine.run(PROGRAM, stack(project, { rotationTriggers: { month: "2026-11" } }))).plan[0].op).toBe("same");
+    expect(sandbox.requests).toHaveLength(0);
+
+    const { plan } = await engine.run(PROGRAM, stack(project, { rotationTriggers: { month: "2026-12" } }));
+    expect(plan).toEqual([{ urn: URN, op: "update" }]);
+    expect(calls(sandbox)).toEqual([`POST /v1/external-support/${project}/secret/regenerate`]);
+    const after = engine.state.get(URN);
+    const held = sandbox.integration(project)!;
+    expect(after.id).toBe(before.id);
+    expect(after.outputs.signingSecret).toBe(held.signingSecret);
+    expect(after.outputs.signingSecret).not.toBe(before.outputs.signingSecret);
+    expect(after.outputs.secretRotatedAt).toBe(held.regeneratedAt);
+    expect(after.secrets).toContain("signingSecret");
+    await engine.destroy();
+});
+
+it("adoption: an integration made outside Pulumi is taken over, then managed as usual", async () => {
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    const project = `adopt-${process.pid}`;
+    const existing = sandbox.seed(project, { webhookUrl: "https://made-by-hand.example.com", authType: "no_auth" });
+    sandbox.clearLog();
+
+    const { plan, errors } = await engine.run(PROGRAM, stack(project, { adoptExisting: true }));
+    expect(errors).toEqual([]);
+    expect(plan).toEqual([{ urn: URN, op: "create" }]);
+    expect(calls(sandbox)).toEqual([
+        `POST /v1/external-support/${project}`,
+        `GET /v1/external-support/${project}`,
+        `PATCH /v1/external-support/${project}`,
+        `POST /v1/external-support/${project}/secret/regenerate`,
+    ]);
+    const held = sandbox.integration(project)!;
+    expect(held).toMatchObject({ id: existing.id, webhookUrl: "https://support.example.com/jelou", authType: "bearer" });
+    expect(engine.state.get(URN)).toMatchObject({ id: existing.id, outputs: { signingSecret: held.signingSecret } });
+
+    sandbox.clearLog();
+    expect((await engine.run(PROGRAM, stack(project, { adoptExisting: true }))).plan[0].op).toBe("same");
+    expect(sandbox.requests).toHaveLength(0);
+    await engine.destroy();
+    expect(sandbox.integration(project)).toBeUndefined();
+});
+
+it("drift detection (jelou:detectDrift): refresh asks Jelou, drift shows as a diff, gone is recreated", async () => {
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    const project = `drift-${process.pid}`;
+    const config = { PULUMI_CONFIG: JSON.stringify({ "jelou:detectDrift": "true" }) };
+    const declared = stack(project, {}, config);
+    await engine.run(PROGRAM, declared);
+    const secret = engine.state.get(URN).outputs.signingSecret;
+    sandbox.clearLog();
+
+    expect(await engine.refresh()).toEqual([]);
+    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`]);
+
+    await outOfBand("PATCH", project, { webhookUrl: "https://changed-by-hand.example.com" });
+    expect(await engine.refresh()).toEqual([URN]);
+    expect(engine.state.get(URN).outputs).toMatchObject({ webhookUrl: "https://changed-by-hand.example.com", signingSecret: secret });
+    sandbox.clearLog();
+    const repair = await engine.run(PROGRAM, declared);
+    expect(repair.plan).toEqual([{ urn: URN, op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
+    expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+    expect(sandbox.integration(project)!.webhookUrl).toBe("https://support.example.com/jelou");
+
+    await outOfBand("DELETE", project);
+    expect(await engine.refresh()).toEqual([URN]);
+    expect(engine.state.has(URN)).toBe(false);
+    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`]);
+    sandbox.clearLog();
+    expect((await engine.run(PROGRAM, declared)).plan).toEqual([{ urn: URN, op: "create" }]);
+    expect(calls(sandbox)).toEqual([`POST /v1/external-support/${project}`]);
+    expect(engine.state.get(URN).outputs.signingSecret).toBe(sandbox.integration(project)!.signingSecret);
+    await engine.destroy();
+});

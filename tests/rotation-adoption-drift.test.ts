@@ -1,0 +1,108 @@
+import * as provider from "../provider/dynamic-provider";
+import { JelouSandbox } from "../provider/sandbox/server";
+import { calls, providerInputs, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+
+let sandbox: JelouSandbox;
+beforeAll(async () => {
+    sandbox = await startSandbox();
+});
+afterAll(() => sandbox.stop());
+beforeEach(() => sandbox.clearLog());
+
+async function created(overrides: Record<string, unknown> = {}) {
+    const { inputs, failures } = await provider.check({}, providerInputs(sandbox, overrides));
+    expect(failures).toEqual([]);
+    const result = await provider.create(inputs!);
+    sandbox.clearLog();
+    return { inputs: inputs as Record<string, unknown>, id: result.id, outs: result.outs as Record<string, unknown> };
+}
+
+describe("rotation", () => {
+    it("a new rotationTriggers is an in-place update with one regenerate", async () => {
+        const { id, inputs, outs } = await created({ rotationTriggers: { version: "1" } });
+        expect(outs.secretRotatedAt).toBe(outs.createdAt);
+        const news = (await provider.check({}, { ...inputs, rotationTriggers: { version: "2" } })).inputs!;
+        expect(await provider.diff(id, outs, news)).toMatchObject({ changes: true, replaces: [] });
+
+        const { outs: rotated } = await provider.update(id, outs, news);
+        const held = sandbox.integration(inputs.projectId as string)!;
+        expect(calls(sandbox)).toEqual([`POST /v1/external-support/${inputs.projectId}/secret/regenerate`]);
+        expect(rotated.signingSecret).toBe(held.signingSecret);
+        expect(rotated.signingSecret).not.toBe(outs.signingSecret);
+        expect(rotated.secretRotatedAt).toBe(held.regeneratedAt);
+        expect(rotated).toEqual({ ...outs, rotationTriggers: { version: "2" }, signingSecret: held.signingSecret, secretRotatedAt: held.regeneratedAt });
+    });
+
+    it("the same triggers in another order, or none and an empty map, change nothing", async () => {
+        const { id, inputs, outs } = await created({ rotationTriggers: { a: "1", b: "2" } });
+        expect(await provider.diff(id, outs, { ...inputs, rotationTriggers: { b: "2", a: "1" } })).toMatchObject({ changes: false });
+        const plain = await created();
+        const withEmpty = (await provider.check({}, { ...plain.inputs, rotationTriggers: {} })).inputs!;
+        expect(await provider.diff(plain.id, plain.outs, withEmpty)).toMatchObject({ changes: false });
+        expect(sandbox.requests).toHaveLength(0);
+    });
+
+    it("rotationTriggers must be a map of strings", async () => {
+        const { failures } = await provider.check({}, providerInputs(sandbox, { rotationTriggers: { version: 3 } }));
+        expect(failures).toEqual([{ property: "rotationTriggers", reason: expect.stringContaining("map of strings") }]);
+    });
+});
+
+describe("adoption", () => {
+    it("takes over the project's existing integration: PATCH to the declared webhook, then regenerate", async () => {
+        const inputs = (await provider.check({}, providerInputs(sandbox, { adoptExisting: true }))).inputs!;
+        const projectId = inputs.projectId as string;
+        const existing = sandbox.seed(projectId, { webhookUrl: "https://old.example.com", authType: "no_auth" });
+        sandbox.clearLog();
+
+        const { id, outs } = await provider.create(inputs);
+        const held = sandbox.integration(projectId)!;
+        expect(calls(sandbox)).toEqual([
+            `POST /v1/external-support/${projectId}`,
+            `GET /v1/external-support/${projectId}`,
+            `PATCH /v1/external-support/${projectId}`,
+            `POST /v1/external-support/${projectId}/secret/regenerate`,
+        ]);
+        expect(id).toBe(existing.id);
+        expect(held).toMatchObject({ webhookUrl: inputs.webhookUrl, authType: "bearer", authorization: WEBHOOK_TOKEN });
+        expect(outs).toMatchObject({ signingSecret: held.signingSecret, secretRotatedAt: held.regeneratedAt, createdAt: existing.createdAt });
+        expect(held.signingSecret).not.toBe(existing.signingSecret);
+    });
+
+    it("without an existing integration, adoptExisting creates as usual with one POST", async () => {
+        const inputs = (await provider.check({}, providerInputs(sandbox, { adoptExisting: true }))).inputs!;
+        const { outs } = await provider.create(inputs);
+        expect(calls(sandbox)).toEqual([`POST /v1/external-support/${inputs.projectId}`]);
+        expect(outs.signingSecret).toBe(sandbox.integration(inputs.projectId as string)!.signingSecret);
+    });
+});
+
+describe("drift detection", () => {
+    it("is off by default: read calls nothing", async () => {
+        const { id, outs } = await created();
+        expect(await provider.read(id, outs)).toEqual({ id, props: outs });
+        expect(sandbox.requests).toHaveLength(0);
+    });
+
+    it("reads the webhook and auth type from Jelou and keeps the secret from state", async () => {
+        const { id, inputs, outs } = await created({ detectDrift: true });
+        const projectId = inputs.projectId as string;
+        expect(await provider.read(id, outs)).toEqual({ id, props: outs });
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${projectId}`]);
+
+        await fetch(`${sandbox.url}/v1/external-support/${projectId}`, {
+            method: "PATCH",
+            headers: { "x-api-key": inputs.apiKey as string, "content-type": "application/json" },
+            body: JSON.stringify({ webhookUrl: "https://changed-by-hand.example.com", authType: "no_auth" }),
+        });
+        const { props } = await provider.read(id, outs);
+        expect(props).toEqual({ ...outs, webhookUrl: "https://changed-by-hand.example.com", authType: "no_auth" });
+        expect(await provider.diff(id, props!, inputs)).toMatchObject({ changes: true, replaces: ["webhookUrl", "authType"] });
+    });
+
+    it("an integration deleted outside Pulumi reads as gone", async () => {
+        const { id, outs, inputs } = await created({ detectDrift: true });
+        await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
+        expect(await provider.read(id, outs)).toEqual({ id: "", props: {} });
+    });
+});
