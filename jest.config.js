@@ -11,5 +11,7 @@ module.exports = {
   // Packs the package and installs the tarball into a temporary consumer, once per run.
   globalSetup: "<rootDir>/tests/harness/global-setup.js",
   globalTeardown: "<rootDir>/tests/harness/global-teardown.js",
+  // The examples import the package by name; in tests that name is the source.
+  moduleNameMapper: { "^pulumi-jelou$": "<rootDir>/provider/index.ts" },
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tests/tsconfig.json" }] },
 };

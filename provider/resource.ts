@@ -65,6 +65,12 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             "jelou",
             "ExternalSupportIntegration",
         );
+        // The engine keeps these secret in state (additionalSecretOutputs); marking the outputs here too
+        // keeps them secret in every resource they are wired into, whatever the engine's version.
+        this.signingSecret = pulumi.secret(this.signingSecret);
+        this.authorization = pulumi.secret(this.authorization);
+        this.apiKey = pulumi.secret(this.apiKey);
+        this.clientSecret = pulumi.secret(this.clientSecret);
     }
 }
 

@@ -71,12 +71,6 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
     }
     inputs.projectId = projectId;
 
-    const webhookUrl = news.webhookUrl;
-    if (!isUnknown(webhookUrl)) {
-        const problem = webhookUrlProblem(webhookUrl);
-        if (problem) fail("webhookUrl", problem);
-    }
-    inputs.webhookUrl = webhookUrl;
 
     const authType = news.authType ?? "no_auth";
     if (!isUnknown(authType) && !AUTH_TYPES.includes(authType as never)) {
@@ -110,6 +104,13 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
         if (problem) fail("baseUrl", problem);
     }
     inputs.baseUrl = typeof baseUrl === "string" && !isUnknown(baseUrl) ? baseUrl.replace(/\/+$/, "") : baseUrl;
+
+    const webhookUrl = news.webhookUrl;
+    if (!isUnknown(webhookUrl)) {
+        const problem = webhookUrlProblem(webhookUrl, typeof baseUrl === "string" && isLoopbackUrl(baseUrl));
+        if (problem) fail("webhookUrl", problem);
+    }
+    inputs.webhookUrl = webhookUrl;
 
     checkRotationTriggers(news.rotationTriggers, inputs, fail);
     for (const key of ["adoptExisting", "detectDrift"]) {
@@ -148,7 +149,16 @@ function checkRotationTriggers(value: unknown, inputs: Record<string, unknown>, 
     if (entries.length > 0) inputs.rotationTriggers = value;
 }
 
-function webhookUrlProblem(value: unknown): string | undefined {
+function isLoopbackUrl(value: string): boolean {
+    try {
+        return isLoopbackHost(new URL(value).hostname);
+    } catch {
+        return false;
+    }
+}
+
+/** Jelou wants a public https: URL; a local Jelou may also call a receiver on loopback over http:. */
+function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefined {
     const fix = "webhookUrl must be an absolute https: URL of your receiver, such as https://support.example.com/jelou";
     if (typeof value !== "string" || value === "") return fix;
     if (value.length > MAX_URL_LENGTH) return `webhookUrl must be at most ${MAX_URL_LENGTH} characters`;
@@ -158,6 +168,7 @@ function webhookUrlProblem(value: unknown): string | undefined {
     } catch {
         return fix;
     }
+    if (url.protocol === "http:" && localJelou && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol !== "https:") return `${fix} (got a ${url.protocol} URL)`;
     return undefined;
 }

@@ -63,6 +63,16 @@ describe("ExternalSupportIntegration under mocks", () => {
         expect(await valueOf(integration.webhookUrl)).toBe("https://support.example.com/jelou");
     });
 
+    it("gives its secret outputs to the program as secret Outputs, whatever the engine applies", async () => {
+        const { integration } = await declare({ apiKey: API_KEY, authType: "bearer", authorization: WEBHOOK_TOKEN });
+        for (const output of [integration.signingSecret, integration.authorization, integration.apiKey, integration.clientSecret]) {
+            expect(await pulumi.isSecret(output)).toBe(true);
+        }
+        expect(await pulumi.isSecret(integration.webhookUrl)).toBe(false);
+        const wired = pulumi.interpolate`secret=${integration.signingSecret}`;
+        expect(await pulumi.isSecret(wired)).toBe(true);
+    });
+
     it("sends plain-string credentials as secrets", async () => {
         const { registration } = await declare({ apiKey: API_KEY, authType: "bearer", authorization: WEBHOOK_TOKEN });
         expect(secretKeys(registration.inputs).sort()).toEqual(["apiKey", "authorization"]);

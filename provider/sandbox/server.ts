@@ -7,8 +7,10 @@ import * as http from "http";
 import { AddressInfo, Socket } from "net";
 import { AUTH_TYPES, AuthType } from "../types";
 import { isLoopbackHost } from "../validation";
+import { deliverEvent, Delivery, sampleEvent } from "./events";
 import { describeFault, Fault, FaultPlan, RandomFaults } from "./faults";
 
+export { Delivery } from "./events";
 export { Fault, RandomFaults } from "./faults";
 
 export interface SandboxOptions {
@@ -50,10 +52,14 @@ export interface LoggedRequest {
 }
 
 const API_PREFIX = "/v1/external-support/";
+/** Control endpoint of the sandbox itself (not part of Jelou's API): POST here sends an event. */
+const EVENTS_PREFIX = "/__sandbox/events/";
 
 export class JelouSandbox {
     /** Every request received, in order. */
     readonly requests: LoggedRequest[] = [];
+    /** Every event sent to a webhook, in order. */
+    readonly deliveries: Delivery[] = [];
     private readonly store = new Map<string, SandboxIntegration>();
     private readonly faults = new FaultPlan();
     private readonly sockets = new Set<Socket>();
@@ -137,6 +143,15 @@ export class JelouSandbox {
         this.requests.length = 0;
     }
 
+    /** POSTs an event (a sample by default) to the project's webhook, signed with its current secret. */
+    async sendEvent(projectId: string, event: unknown = sampleEvent(projectId)): Promise<Delivery> {
+        const integration = this.store.get(projectId);
+        if (!integration) throw new Error(`The local Jelou has no integration for project ${projectId}.`);
+        const delivery = await deliverEvent(integration, event);
+        this.deliveries.push(delivery);
+        return delivery;
+    }
+
     async stop(): Promise<void> {
         for (const socket of this.sockets) socket.destroy();
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -155,7 +170,9 @@ export class JelouSandbox {
             const headers = fault.retryAfter ? { "retry-after": fault.retryAfter } : undefined;
             return this.send(res, entry, fault.status, { message: [`Injected ${fault.status}`] }, headers);
         }
-        const [status, answer] = this.route(entry, req.headers, body);
+        const [status, answer] = entry.path.startsWith(EVENTS_PREFIX)
+            ? await this.eventRoute(entry, req.headers, body)
+            : this.route(entry, req.headers, body);
         if (fault?.kind === "drop-after") return void req.socket.destroy();
         if (fault?.kind === "status-after") {
             return this.send(res, entry, fault.status, { message: [`Injected ${fault.status} after processing`] });
@@ -220,6 +237,21 @@ export class JelouSandbox {
             default:
                 return [405, { message: [`Method ${entry.method} not allowed`] }];
         }
+    }
+
+    private async eventRoute(entry: LoggedRequest, headers: http.IncomingHttpHeaders, raw: string): Promise<[number, unknown]> {
+        if (entry.method !== "POST") return [405, { message: ["POST sends an event"] }];
+        if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
+        const projectId = decodeURIComponent(entry.path.slice(EVENTS_PREFIX.length));
+        if (!this.store.has(projectId)) return [404, { message: [`No integration for project ${projectId}`] }];
+        let event: unknown;
+        try {
+            event = raw === "" ? undefined : JSON.parse(raw);
+        } catch {
+            return [400, { message: ["The event must be JSON"] }];
+        }
+        const { status, error, url } = await this.sendEvent(projectId, event);
+        return [200, { projectId, url, status, error }];
     }
 
     private authorized(headers: http.IncomingHttpHeaders): boolean {
