@@ -1,19 +1,14 @@
 import fc from "fast-check";
 import * as provider from "../provider/dynamic-provider";
-import { JelouSandbox } from "../provider/sandbox/server";
 import { UNKNOWN } from "../provider/types";
-import { startSandbox } from "./helpers/fixtures";
+import { useSandbox } from "./helpers/fixtures";
 
 const PROPERTIES = [
     "projectId", "webhookUrl", "authType", "authorization", "apiKey", "clientId", "clientSecret", "baseUrl",
     "maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs",
 ];
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
+const sandbox = useSandbox();
 
 /** Values of every shape check may meet: wrong types, huge and odd strings, nesting, unknowns. */
 function oddValue(): fc.Arbitrary<unknown> {

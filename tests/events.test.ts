@@ -7,24 +7,21 @@ import * as path from "path";
 import { promisify } from "util";
 import { createReceiver } from "../examples/wired-secret/receiver";
 import * as provider from "../provider/dynamic-provider";
-import { JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 
-let sandbox: JelouSandbox;
+const sandbox = useSandbox({ allowLoopbackHttpWebhooks: true });
 const received: Array<{ event: unknown }> = [];
 let receiverSecret = "";
 let receiver: http.Server;
 let receiverUrl: string;
 
 beforeAll(async () => {
-    sandbox = await JelouSandbox.start({ apiKeys: [API_KEY], allowLoopbackHttpWebhooks: true });
     receiver = createReceiver({ signingSecret: () => receiverSecret, webhookToken: WEBHOOK_TOKEN, onEvent: (event) => received.push({ event }) });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     receiver.unref();
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/jelou`;
 });
 afterAll(async () => {
-    await sandbox.stop();
     receiver.closeAllConnections();
     await new Promise((r) => receiver.close(r));
 });

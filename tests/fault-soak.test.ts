@@ -2,8 +2,8 @@
 // (seeded) while 50 integrations are created, half replaced, a quarter rotated and all destroyed.
 // Like a user in a pipeline, a run that reports errors is run again; at the end the state and the
 // local Jelou must agree exactly, secrets included, and nothing may be left behind.
-import { Fault, JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { Fault } from "../provider/sandbox/server";
+import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { LifecycleEngine } = require("./harness/engine");
 
@@ -22,11 +22,7 @@ const FAULTS: Fault[] = [
 /** What a clear error looks like: the call, and what to do about it. */
 const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) \/v1\/external-support\/soak-\d+.*(may be retried|pulumi up|adoptExisting)/;
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
+const sandbox = useSandbox();
 
 function stack(version: { replaced: boolean; rotated: boolean }) {
     const integrations = Array.from({ length: COUNT }, (_, i) => ({

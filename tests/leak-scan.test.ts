@@ -1,18 +1,13 @@
 // A full lifecycle with marker credentials, errors and retries included; everything a user or a log
 // could see is collected and searched for the markers and for every signing secret Jelou issued.
-import { JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { API_KEY, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { LifecycleEngine } = require("./harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const WRONG_KEY = "marker-wrongkey-4b5c6d7e";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
+const sandbox = useSandbox();
 
 it("no credential or signing secret appears in logs, errors, __provider or the non-secret state", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);

@@ -1,19 +1,13 @@
 // Rotation, adoption and drift detection played through the SDK's dynamic-provider host, with the
 // package installed from its tarball; each step asserts the local Jelou's request log and the state.
-import { JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, calls, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { LifecycleEngine } = require("./harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const URN = "urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::support";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => sandbox.clearLog());
+const sandbox = useSandbox();
 
 function stack(projectId: string, args: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) {
     return {

@@ -1,20 +1,14 @@
 // What `pulumi preview` / `up` / `refresh` / `destroy` do, played through the SDK's dynamic-provider
 // host with the package installed from its tarball (see harness/). Each step asserts the local
 // Jelou's request log and the state.
-import { JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, calls, OTHER_API_KEY, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { API_KEY, calls, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { LifecycleEngine } = require("./harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const consumerDir = process.env.JELOU_CONSUMER_DIR as string;
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => sandbox.clearLog());
+const sandbox = useSandbox();
 
 interface Declared {
     name: string;

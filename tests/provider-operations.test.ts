@@ -5,20 +5,10 @@ import {
     JelouServerError,
     JelouValidationError,
 } from "../provider/errors";
-import { JelouSandbox } from "../provider/sandbox/server";
 import { UNKNOWN } from "../provider/types";
-import { API_KEY, calls, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, providerInputs, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { API_KEY, calls, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, providerInputs, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => {
-    sandbox.clearLog();
-    sandbox.clearFaults();
-    sandbox.setShape("envelope");
-});
+const sandbox = useSandbox();
 
 async function checked(news: Record<string, unknown>): Promise<Record<string, unknown>> {
     const result = await provider.check({}, news);

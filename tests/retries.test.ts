@@ -10,17 +10,9 @@ import {
 } from "../provider/errors";
 import { shouldRetry } from "../provider/retry-policy";
 import { Fault, JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, calls, providerInputs, startSandbox } from "./helpers/fixtures";
+import { API_KEY, calls, providerInputs, useSandbox } from "./helpers/fixtures";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => {
-    sandbox.clearLog();
-    sandbox.clearFaults();
-});
+const sandbox = useSandbox();
 
 let n = 0;
 const newProject = () => `retry-${++n}`;

@@ -1,13 +1,7 @@
 import * as provider from "../provider/dynamic-provider";
-import { JelouSandbox } from "../provider/sandbox/server";
-import { calls, providerInputs, startSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { calls, providerInputs, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => sandbox.clearLog());
+const sandbox = useSandbox();
 
 async function created(overrides: Record<string, unknown> = {}) {
     const { inputs, failures } = await provider.check({}, providerInputs(sandbox, overrides));

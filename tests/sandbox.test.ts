@@ -1,17 +1,6 @@
-import { JelouSandbox } from "../provider/sandbox/server";
-import { API_KEY, CLIENT_ID, CLIENT_SECRET, startSandbox } from "./helpers/fixtures";
+import { API_KEY, CLIENT_ID, CLIENT_SECRET, useSandbox } from "./helpers/fixtures";
 
-let sandbox: JelouSandbox;
-beforeAll(async () => {
-    sandbox = await startSandbox();
-});
-afterAll(() => sandbox.stop());
-beforeEach(() => {
-    sandbox.clearFaults();
-    sandbox.clearLog();
-    sandbox.setShape("envelope");
-    sandbox.setLatency(0);
-});
+const sandbox = useSandbox();
 
 let n = 0;
 const project = () => `sandbox-project-${++n}`;

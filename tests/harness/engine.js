@@ -69,10 +69,7 @@ class ProviderHost {
         this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         this.bootMs = Number(process.hrtime.bigint() - started) / 1e6;
         // The host refuses CRUD calls until it has been configured, even with nothing.
-        const configure = new this.sdk.messages.ConfigureRequest();
-        configure.setArgs(this.sdk.struct.Struct.fromJavaScript({}));
-        configure.setAcceptsecrets(true);
-        await this.call("configure", configure);
+        await this.rpc("configure", "ConfigureRequest", { setArgs: this.toStruct({}), setAcceptsecrets: true });
     }
 
     call(method, request) {
@@ -85,12 +82,15 @@ class ProviderHost {
         return this.sdk.struct.Struct.fromJavaScript(value);
     }
 
+    /** Builds a request from setter names and values, and sends it. */
+    rpc(method, type, fields) {
+        const request = new this.sdk.messages[type]();
+        for (const [setter, value] of Object.entries(fields)) request[setter](value);
+        return this.call(method, request);
+    }
+
     async check(urn, olds, news) {
-        const request = new this.sdk.messages.CheckRequest();
-        request.setUrn(urn);
-        request.setOlds(this.toStruct(olds));
-        request.setNews(this.toStruct(news));
-        const response = await this.call("check", request);
+        const response = await this.rpc("check", "CheckRequest", { setUrn: urn, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
         return {
             inputs: response.getInputs().toJavaScript(),
             failures: response.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
@@ -98,51 +98,31 @@ class ProviderHost {
     }
 
     async diff(urn, id, olds, news) {
-        const request = new this.sdk.messages.DiffRequest();
-        request.setUrn(urn);
-        request.setId(id);
-        request.setOlds(this.toStruct(olds));
-        request.setNews(this.toStruct(news));
-        const response = await this.call("diff", request);
+        const response = await this.rpc("diff", "DiffRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
         const { DiffChanges } = this.sdk.messages.DiffResponse;
         const changes = { [DiffChanges.DIFF_NONE]: false, [DiffChanges.DIFF_SOME]: true }[response.getChanges()];
         return { changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace() };
     }
 
     async create(urn, properties) {
-        const request = new this.sdk.messages.CreateRequest();
-        request.setUrn(urn);
-        request.setProperties(this.toStruct(properties));
-        const response = await this.call("create", request);
+        const response = await this.rpc("create", "CreateRequest", { setUrn: urn, setProperties: this.toStruct(properties) });
         return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
     }
 
     async read(urn, id, properties, inputs) {
-        const request = new this.sdk.messages.ReadRequest();
-        request.setUrn(urn);
-        request.setId(id);
-        request.setProperties(this.toStruct(properties));
-        request.setInputs(this.toStruct(inputs));
-        const response = await this.call("read", request);
+        const response = await this.rpc("read", "ReadRequest", {
+            setUrn: urn, setId: id, setProperties: this.toStruct(properties), setInputs: this.toStruct(inputs),
+        });
         return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
     }
 
     async update(urn, id, olds, news) {
-        const request = new this.sdk.messages.UpdateRequest();
-        request.setUrn(urn);
-        request.setId(id);
-        request.setOlds(this.toStruct(olds));
-        request.setNews(this.toStruct(news));
-        const response = await this.call("update", request);
+        const response = await this.rpc("update", "UpdateRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
         return { outputs: response.getProperties().toJavaScript() };
     }
 
     async delete(urn, id, properties) {
-        const request = new this.sdk.messages.DeleteRequest();
-        request.setUrn(urn);
-        request.setId(id);
-        request.setProperties(this.toStruct(properties));
-        await this.call("delete", request);
+        await this.rpc("delete", "DeleteRequest", { setUrn: urn, setId: id, setProperties: this.toStruct(properties) });
     }
 
     async stop() {
@@ -192,15 +172,8 @@ class LifecycleEngine {
             });
             const declared = new Set(ours.map((r) => r.urn));
             const gone = [...this.state.keys()].filter((urn) => !declared.has(urn));
-            await inParallel(gone, this.parallel, async (urn) => {
-                plan.push({ urn, op: "delete" });
-                if (preview) return;
-                try {
-                    await this.deleteOne(host, urn);
-                } catch (error) {
-                    errors.push(this.recordError(urn, error));
-                }
-            });
+            plan.push(...gone.map((urn) => ({ urn, op: "delete" })));
+            if (!preview) await this.deleteEach(host, gone, errors);
         } finally {
             await this.stopHost(host);
         }
@@ -278,17 +251,22 @@ class LifecycleEngine {
         const host = await ProviderHost.start(this.consumerDir, env);
         const errors = [];
         try {
-            await inParallel([...this.state.keys()], this.parallel, async (urn) => {
-                try {
-                    await this.deleteOne(host, urn);
-                } catch (error) {
-                    errors.push(this.recordError(urn, error));
-                }
-            });
+            await this.deleteEach(host, [...this.state.keys()], errors);
         } finally {
             await this.stopHost(host);
         }
         return { errors };
+    }
+
+    /** Deletes these resources, in parallel, recording each failure in `errors`. */
+    async deleteEach(host, urns, errors) {
+        await inParallel(urns, this.parallel, async (urn) => {
+            try {
+                await this.deleteOne(host, urn);
+            } catch (error) {
+                errors.push(this.recordError(urn, error));
+            }
+        });
     }
 
     async deleteOne(host, urn) {
