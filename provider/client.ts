@@ -55,7 +55,7 @@ export class JelouClient {
             totalTimeoutMs: options.totalTimeoutMs ?? REQUEST_DEFAULTS.totalTimeoutMs,
             retryBaseDelayMs: options.retryBaseDelayMs ?? REQUEST_DEFAULTS.retryBaseDelayMs,
         };
-        this.redactor = makeRedactor([options.apiKey, options.clientSecret, authHeader(options), ...(options.redact ?? [])]);
+        this.redactor = makeRedactor([options.apiKey, options.clientSecret, basicToken(options), ...(options.redact ?? [])]);
         this.axiosConfig = {
             baseURL: `${options.baseUrl.replace(/\/+$/, "")}/v1/external-support`,
             headers: { ...authHeaders(options), "content-type": "application/json", "user-agent": "pulumi-jelou" },
@@ -68,35 +68,35 @@ export class JelouClient {
     }
 
     /** POST /{projectId}: creates the integration; the answer holds the signing secret. */
-    create(projectId: string, fields: IntegrationFields): Promise<JelouIntegration> {
-        return this.call("create", "POST", projectPath(projectId), fields, true);
+    async create(projectId: string, fields: IntegrationFields): Promise<JelouIntegration> {
+        return (await this.call("create", "POST", projectPath(projectId), fields, "secret"))!;
     }
 
-    get(projectId: string): Promise<JelouIntegration> {
-        return this.call("idempotent", "GET", projectPath(projectId), undefined, false);
+    async get(projectId: string): Promise<JelouIntegration> {
+        return (await this.call("idempotent", "GET", projectPath(projectId), undefined, "integration"))!;
     }
 
-    update(projectId: string, fields: IntegrationFields): Promise<JelouIntegration> {
-        return this.call("idempotent", "PATCH", projectPath(projectId), fields, false);
+    async update(projectId: string, fields: IntegrationFields): Promise<JelouIntegration> {
+        return (await this.call("idempotent", "PATCH", projectPath(projectId), fields, "integration"))!;
     }
 
     async delete(projectId: string): Promise<void> {
-        await this.call("idempotent", "DELETE", projectPath(projectId), undefined, false, true);
+        await this.call("idempotent", "DELETE", projectPath(projectId), undefined, "nothing");
     }
 
     /** Retried like an idempotent call: each answer invalidates the previous secret, and the last one wins. */
-    regenerateSecret(projectId: string): Promise<JelouIntegration> {
-        return this.call("idempotent", "POST", `${projectPath(projectId)}/secret/regenerate`, undefined, true);
+    async regenerateSecret(projectId: string): Promise<JelouIntegration> {
+        return (await this.call("idempotent", "POST", `${projectPath(projectId)}/secret/regenerate`, undefined, "secret"))!;
     }
 
+    /** `expect`: what the answer must hold (an integration, one with its signing secret, or nothing). */
     private async call(
         kind: CallKind,
         method: string,
         url: string,
         body: IntegrationFields | undefined,
-        expectSecret: boolean,
-        emptyAnswerOk = false,
-    ): Promise<JelouIntegration> {
+        expect: "nothing" | "integration" | "secret",
+    ): Promise<JelouIntegration | undefined> {
         const started = Date.now();
         const path = `/v1/external-support${url}`;
         // A fresh instance per call: the retry state and the deadline belong to this call.
@@ -107,7 +107,8 @@ export class JelouClient {
             retryCondition: (error) => {
                 const attempt = describeAttempt(error);
                 if (!shouldRetry(attempt, kind)) return false;
-                const wait = Math.max(attempt.retryAfterMs ?? 0, this.settings.retryBaseDelayMs);
+                const retriesSoFar = error.config?.["axios-retry"]?.retryCount ?? 0;
+                const wait = Math.max(attempt.retryAfterMs ?? 0, this.settings.retryBaseDelayMs * 2 ** retriesSoFar);
                 // Past the total deadline (a long Retry-After included), fail now with the real error.
                 return Date.now() - started + wait < this.settings.totalTimeoutMs;
             },
@@ -120,13 +121,13 @@ export class JelouClient {
         try {
             const response = await http.request({ method, url, data: body });
             const integration = unwrap(response.data);
+            if (expect === "nothing") return integration;
             if (!integration) {
-                if (emptyAnswerOk) return undefined as unknown as JelouIntegration;
                 throw new JelouError(`Jelou API ${method} ${path} answered ${response.status} without an integration in the body.`, {
                     status: response.status, method, path,
                 });
             }
-            if (expectSecret && typeof integration.signingSecret !== "string") {
+            if (expect === "secret" && typeof integration.signingSecret !== "string") {
                 throw new JelouError(`Jelou API ${method} ${path} answered ${response.status} without a signingSecret.`, {
                     status: response.status, method, path,
                 });
@@ -188,7 +189,8 @@ function projectPath(projectId: string): string {
     return `/${encodeURIComponent(projectId)}`;
 }
 
-function authHeader(credentials: JelouCredentials): string | undefined {
+/** base64(clientId:clientSecret), when those are the credentials in use. */
+function basicToken(credentials: JelouCredentials): string | undefined {
     if (credentials.apiKey) return undefined;
     if (credentials.clientId && credentials.clientSecret) {
         return Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString("base64");
@@ -199,7 +201,7 @@ function authHeader(credentials: JelouCredentials): string | undefined {
 /** An API key wins over a client id and secret when both are given. */
 function authHeaders(credentials: JelouCredentials): Record<string, string> {
     if (credentials.apiKey) return { "x-api-key": credentials.apiKey };
-    const basic = authHeader(credentials);
+    const basic = basicToken(credentials);
     if (basic) return { authorization: `Basic ${basic}` };
     throw new JelouError(
         "No Jelou credentials: set apiKey, or clientId and clientSecret (jelou:apiKey / JELOU_API_KEY, " +
