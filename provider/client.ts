@@ -1,6 +1,6 @@
 import axios, { AxiosError, CreateAxiosDefaults } from "axios";
 import axiosRetry, { retryAfter } from "axios-retry";
-import { connectionError, errorFromResponse, JelouError, makeRedactor, Redactor } from "./errors";
+import { connectionError, errorFromResponse, JelouError, makeRedactor, NO_CREDENTIALS_HELP, Redactor } from "./errors";
 import { attemptOutcome, CallKind, FailedAttempt, shouldRetry } from "./retry-policy";
 import { AuthType, JelouCredentials, JelouIntegration, RequestSettings } from "./types";
 import { baseUrlProblem } from "./validation";
@@ -203,10 +203,7 @@ function authHeaders(credentials: JelouCredentials): Record<string, string> {
     if (credentials.apiKey) return { "x-api-key": credentials.apiKey };
     const basic = basicToken(credentials);
     if (basic) return { authorization: `Basic ${basic}` };
-    throw new JelouError(
-        "No Jelou credentials: set apiKey, or clientId and clientSecret (jelou:apiKey / JELOU_API_KEY, " +
-            "jelou:clientId + jelou:clientSecret / JELOU_CLIENT_ID + JELOU_CLIENT_SECRET).",
-    );
+    throw new JelouError(`No Jelou credentials. ${NO_CREDENTIALS_HELP}`);
 }
 
 /** Accepts both documented shapes: the bare integration, or `{ message, status, data: integration }`. */

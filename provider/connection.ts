@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { NO_CREDENTIALS_HELP } from "./errors";
 
 /** How the program reaches Jelou: given on the resource, else stack config `jelou:*`, else `JELOU_*`. */
 export interface ConnectionArgs {
@@ -25,11 +26,6 @@ export interface ConfigSource {
 type Credentials = Pick<ConnectionArgs, "apiKey" | "clientId" | "clientSecret">;
 
 const REQUEST_SETTINGS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs"] as const;
-
-export const NO_CREDENTIALS_HELP =
-    "Give Jelou credentials in one of three ways: the resource's apiKey (or clientId + clientSecret) argument; " +
-    "stack config `pulumi config set --secret jelou:apiKey <key>` (or jelou:clientId + `--secret jelou:clientSecret`); " +
-    "or the environment variable JELOU_API_KEY (or JELOU_CLIENT_ID + JELOU_CLIENT_SECRET).";
 
 /**
  * Resolves the connection in the program, where config works with every CLI version, so the

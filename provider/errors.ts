@@ -8,6 +8,12 @@ const CREDENTIALS_HINT =
     "check the credentials (jelou:apiKey / JELOU_API_KEY, or jelou:clientId + jelou:clientSecret / " +
     "JELOU_CLIENT_ID + JELOU_CLIENT_SECRET, or the resource's apiKey / clientId + clientSecret)";
 
+/** Where credentials come from, in the order they are looked for. */
+export const NO_CREDENTIALS_HELP =
+    "Give Jelou credentials in one of three ways: the resource's apiKey (or clientId + clientSecret) argument; " +
+    "stack config `pulumi config set --secret jelou:apiKey <key>` (or jelou:clientId + `--secret jelou:clientSecret`); " +
+    "or the environment variable JELOU_API_KEY (or JELOU_CLIENT_ID + JELOU_CLIENT_SECRET).";
+
 export interface JelouErrorDetails {
     status?: number;
     method?: string;

@@ -1,3 +1,4 @@
+import { NO_CREDENTIALS_HELP } from "./errors";
 import { AUTH_TYPES, DEFAULT_BASE_URL, UNKNOWN } from "./types";
 
 export interface CheckFailure {
@@ -41,6 +42,8 @@ export function baseUrlProblem(value: string): string | undefined {
     } catch {
         return `baseUrl must be an absolute URL such as ${DEFAULT_BASE_URL}`;
     }
+    // It is stored in plain state and shown in previews: no credential may ride in it.
+    if (url.username || url.password) return "baseUrl must not contain a user or password: give credentials as apiKey or clientId + clientSecret";
     if (url.protocol === "https:") return undefined;
     if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol === "http:") {
@@ -70,7 +73,6 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
         }
     }
     inputs.projectId = projectId;
-
 
     const authType = news.authType ?? "no_auth";
     if (!isUnknown(authType) && !AUTH_TYPES.includes(authType as never)) {
@@ -191,9 +193,7 @@ function checkCredentials(news: Record<string, unknown>, fail: (property: string
             `set jelou:${missing} (or ${envName(missing)}, or the resource's ${missing}), or use an apiKey instead`);
         return;
     }
-    fail("apiKey", "no Jelou credentials: set the resource's apiKey (or clientId + clientSecret), or stack config " +
-        "`pulumi config set --secret jelou:apiKey …` (or jelou:clientId + jelou:clientSecret), or the environment " +
-        "JELOU_API_KEY (or JELOU_CLIENT_ID + JELOU_CLIENT_SECRET)");
+    fail("apiKey", `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
 }
 
 function envName(key: string): string {

@@ -35,6 +35,7 @@ describe("check", () => {
         ["clientSecret", { apiKey: undefined, clientId: "id" }, /clientSecret is required/],
         ["baseUrl", { baseUrl: "http://api.example.com" }, /https:.*loopback/],
         ["baseUrl", { baseUrl: "ftp://127.0.0.1" }, /https: URL/],
+        ["baseUrl", { baseUrl: "https://user:pw@gateway.jelou.ai/jelouapi" }, /must not contain a user or password/],
         ["maxAttempts", { maxAttempts: 0 }, /whole number from 1 to 10/],
     ])("names %s when it is wrong (%o)", async (property, change, reason) => {
         const failures = await failuresOf({ ...valid, ...change });
