@@ -71,18 +71,22 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redact
 
 const ALREADY_EXISTS = /already (has|have|exists?)|exists already|duplicate/i;
 
-/** Jelou's messages from an error body: `message` as an array or a string, or a text/HTML page. */
-export function apiMessagesFrom(body: unknown): string[] {
+/**
+ * Jelou's messages from an error body: `message` as an array or a string, or a text/HTML page.
+ * Redacted before they are clipped, so that no part of a secret survives a cut.
+ */
+export function apiMessagesFrom(body: unknown, redact: Redactor = (text) => text): string[] {
+    const tidy = (text: string) => clip(redact(text));
     if (body && typeof body === "object") {
         const message = (body as { message?: unknown }).message;
-        if (Array.isArray(message)) return message.map((m) => clip(String(m)));
-        if (typeof message === "string") return [clip(message)];
+        if (Array.isArray(message)) return message.map((m) => tidy(String(m)));
+        if (typeof message === "string") return [tidy(message)];
         const error = (body as { error?: unknown }).error;
-        if (typeof error === "string") return [clip(error)];
+        if (typeof error === "string") return [tidy(error)];
         return [];
     }
     if (typeof body === "string" && body.trim() !== "") {
-        return [clip(body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim())];
+        return [tidy(body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim())];
     }
     return [];
 }
@@ -99,7 +103,7 @@ export function errorFromResponse(
     body: unknown,
     redact: Redactor,
 ): JelouError {
-    const apiMessages = apiMessagesFrom(body).map(redact);
+    const apiMessages = apiMessagesFrom(body, redact);
     const details: JelouErrorDetails = { status, method, path, apiMessages };
     const said = apiMessages.length > 0 ? `: ${apiMessages.join("; ")}` : "";
     const head = `Jelou API ${method} ${path} failed with ${status}${said}`;

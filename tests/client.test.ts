@@ -39,6 +39,16 @@ describe("JelouClient", () => {
         expect(everything).not.toContain(WEBHOOK_TOKEN);
     });
 
+    it("redacts a secret the answer echoes across the point where long messages are cut", async () => {
+        const { url } = await serve((req, res) => {
+            res.writeHead(400, { "content-type": "application/json" });
+            res.end(JSON.stringify({ message: `${"x".repeat(290)}${req.headers["x-api-key"]}` }));
+        });
+        const error = await client(url).get("p1").catch((e) => e);
+        expect(error.apiMessages[0]).toBe(`${"x".repeat(290)}[REDACTED]`);
+        expect(error.message).not.toContain(API_KEY.slice(0, 10));
+    });
+
     it("redacts the Basic credential too", async () => {
         const { url } = await serve((req, res) => {
             res.writeHead(401, { "content-type": "text/plain" });
