@@ -2,14 +2,13 @@
  * A local Jelou: the five external-support endpoints of the documented API on 127.0.0.1, for
  * tests and for trying a stack without Jelou. It keeps everything in memory.
  */
-import { randomBytes, randomUUID } from "crypto";
 import * as http from "http";
 import { AddressInfo, Socket } from "net";
-import { AUTH_TYPES, AuthType } from "../types";
-import { isLoopbackHost } from "../validation";
+import { SandboxApi, SandboxIntegration } from "./api";
 import { deliverEvent, Delivery, sampleEvent } from "./events";
 import { describeFault, Fault, FaultPlan, RandomFaults } from "./faults";
 
+export { SandboxIntegration } from "./api";
 export { Delivery } from "./events";
 export { Fault, RandomFaults } from "./faults";
 
@@ -30,18 +29,6 @@ export interface SandboxOptions {
     keepAlive?: boolean;
 }
 
-export interface SandboxIntegration {
-    id: string;
-    brainId: string;
-    webhookUrl: string;
-    authType: AuthType;
-    authorization?: string;
-    signingSecret: string;
-    createdAt: string;
-    updatedAt?: string;
-    regeneratedAt?: string;
-}
-
 export interface LoggedRequest {
     method: string;
     /** The path as sent, still percent-encoded. */
@@ -60,7 +47,7 @@ export class JelouSandbox {
     readonly requests: LoggedRequest[] = [];
     /** Every event sent to a webhook, in order. */
     readonly deliveries: Delivery[] = [];
-    private readonly store = new Map<string, SandboxIntegration>();
+    private readonly api: SandboxApi;
     private readonly faults = new FaultPlan();
     private readonly sockets = new Set<Socket>();
     private readonly server: http.Server;
@@ -68,9 +55,15 @@ export class JelouSandbox {
     private shape: "envelope" | "bare";
 
     private constructor(private readonly options: SandboxOptions) {
+        this.api = new SandboxApi(options.allowLoopbackHttpWebhooks ?? false);
         this.latencyMs = options.latencyMs ?? 0;
         this.shape = options.shape ?? "envelope";
-        this.server = http.createServer((req, res) => void this.handle(req, res));
+        this.server = http.createServer((req, res) => {
+            this.handle(req, res).catch((error: Error) => {
+                if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+                res.end(JSON.stringify({ message: [`Local Jelou failed: ${error.message}`] }));
+            });
+        });
         this.server.on("connection", (socket) => {
             this.sockets.add(socket);
             socket.on("close", () => this.sockets.delete(socket));
@@ -102,19 +95,17 @@ export class JelouSandbox {
 
     /** A copy of the integrations held, secrets included (this is a test double). */
     integrations(): SandboxIntegration[] {
-        return [...this.store.values()].map((i) => ({ ...i }));
+        return [...this.api.store.values()].map((i) => ({ ...i }));
     }
 
     integration(projectId: string): SandboxIntegration | undefined {
-        const found = this.store.get(projectId);
+        const found = this.api.store.get(projectId);
         return found && { ...found };
     }
 
     /** Puts an integration in place directly, as if made outside Pulumi. */
     seed(projectId: string, fields: Pick<SandboxIntegration, "webhookUrl" | "authType"> & { authorization?: string }): SandboxIntegration {
-        const integration = this.newIntegration(projectId, fields);
-        this.store.set(projectId, integration);
-        return { ...integration };
+        return { ...this.api.add(projectId, fields) };
     }
 
     /** The next `count` requests get this fault. */
@@ -145,7 +136,7 @@ export class JelouSandbox {
 
     /** POSTs an event (a sample by default) to the project's webhook, signed with its current secret. */
     async sendEvent(projectId: string, event: unknown = sampleEvent(projectId)): Promise<Delivery> {
-        const integration = this.store.get(projectId);
+        const integration = this.api.store.get(projectId);
         if (!integration) throw new Error(`The local Jelou has no integration for project ${projectId}.`);
         const delivery = await deliverEvent(integration, event);
         this.deliveries.push(delivery);
@@ -170,9 +161,7 @@ export class JelouSandbox {
             const headers = fault.retryAfter ? { "retry-after": fault.retryAfter } : undefined;
             return this.send(res, entry, fault.status, { message: [`Injected ${fault.status}`] }, headers);
         }
-        const [status, answer] = entry.path.startsWith(EVENTS_PREFIX)
-            ? await this.eventRoute(entry, req.headers, body)
-            : this.route(entry, req.headers, body);
+        const [status, answer] = await this.route(entry, req.headers, body);
         if (fault?.kind === "drop-after") return void req.socket.destroy();
         if (fault?.kind === "status-after") {
             return this.send(res, entry, fault.status, { message: [`Injected ${fault.status} after processing`] });
@@ -180,70 +169,25 @@ export class JelouSandbox {
         this.send(res, entry, status, answer);
     }
 
-    private route(entry: LoggedRequest, headers: http.IncomingHttpHeaders, raw: string): [number, unknown] {
+    private async route(entry: LoggedRequest, headers: http.IncomingHttpHeaders, raw: string): Promise<[number, unknown]> {
+        if (entry.path.startsWith(EVENTS_PREFIX)) return this.eventRoute(entry, headers, raw);
         const pathOnly = entry.path.split("?")[0];
         const at = pathOnly.indexOf(API_PREFIX);
         if (at < 0) return [404, { message: ["Not found"] }];
         if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
-        const segments = pathOnly.slice(at + API_PREFIX.length).split("/");
-        let projectId: string;
-        try {
-            projectId = decodeURIComponent(segments[0]);
-        } catch {
-            return [400, { message: ["Malformed projectId"] }];
-        }
-        const rest = segments.slice(1).join("/");
-        let body: Record<string, unknown> = {};
-        if (raw !== "") {
-            try {
-                body = JSON.parse(raw);
-            } catch {
-                return [400, { message: ["Body is not JSON"] }];
-            }
-        }
-        const existing = this.store.get(projectId);
-        if (rest === "secret/regenerate" && entry.method === "POST") {
-            if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
-            existing.signingSecret = randomBytes(32).toString("hex");
-            existing.regeneratedAt = new Date().toISOString();
-            return [200, { ...publicView(existing), signingSecret: existing.signingSecret, regeneratedAt: existing.regeneratedAt }];
-        }
-        if (rest !== "" || projectId === "") return [404, { message: ["Not found"] }];
-        switch (entry.method) {
-            case "POST": {
-                const problems = this.fieldProblems(body, true);
-                if (problems.length > 0) return [422, { message: problems }];
-                if (existing) return [409, { message: [`Project ${projectId} already has an integration`] }];
-                const created = this.newIntegration(projectId, body as Pick<SandboxIntegration, "webhookUrl" | "authType">);
-                this.store.set(projectId, created);
-                return [200, { ...publicView(created), signingSecret: created.signingSecret }];
-            }
-            case "GET":
-                return existing ? [200, publicView(existing)] : [404, { message: [`No integration for project ${projectId}`] }];
-            case "PATCH": {
-                if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
-                const problems = this.fieldProblems(body, false);
-                if (problems.length > 0) return [422, { message: problems }];
-                for (const key of ["webhookUrl", "authType", "authorization"] as const) {
-                    if (body[key] !== undefined) (existing as unknown as Record<string, unknown>)[key] = body[key];
-                }
-                existing.updatedAt = new Date().toISOString();
-                return [200, { ...publicView(existing), updatedAt: existing.updatedAt }];
-            }
-            case "DELETE":
-                if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
-                this.store.delete(projectId);
-                return [200, { message: ["Integration deleted successfully"] }];
-            default:
-                return [405, { message: [`Method ${entry.method} not allowed`] }];
-        }
+        return this.api.handle(entry.method, pathOnly.slice(at + API_PREFIX.length), raw);
     }
 
     private async eventRoute(entry: LoggedRequest, headers: http.IncomingHttpHeaders, raw: string): Promise<[number, unknown]> {
         if (entry.method !== "POST") return [405, { message: ["POST sends an event"] }];
         if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
-        const projectId = decodeURIComponent(entry.path.slice(EVENTS_PREFIX.length));
-        if (!this.store.has(projectId)) return [404, { message: [`No integration for project ${projectId}`] }];
+        let projectId: string;
+        try {
+            projectId = decodeURIComponent(entry.path.slice(EVENTS_PREFIX.length));
+        } catch {
+            return [400, { message: ["Malformed projectId"] }];
+        }
+        if (!this.api.store.has(projectId)) return [404, { message: [`No integration for project ${projectId}`] }];
         let event: unknown;
         try {
             event = raw === "" ? undefined : JSON.parse(raw);
@@ -263,40 +207,6 @@ export class JelouSandbox {
         return (this.options.clients ?? []).some((c) => decoded === `${c.clientId}:${c.clientSecret}`);
     }
 
-    private fieldProblems(body: Record<string, unknown>, creating: boolean): string[] {
-        const problems: string[] = [];
-        if (creating || body.webhookUrl !== undefined) {
-            if (!this.acceptableWebhook(body.webhookUrl)) problems.push("webhookUrl must be a public HTTPS URL");
-        }
-        if (body.authType !== undefined && !AUTH_TYPES.includes(body.authType as AuthType)) {
-            problems.push(`authType must be one of ${AUTH_TYPES.join(", ")}`);
-        }
-        return problems;
-    }
-
-    private acceptableWebhook(value: unknown): boolean {
-        if (typeof value !== "string") return false;
-        try {
-            const url = new URL(value);
-            if (url.protocol === "https:") return true;
-            return url.protocol === "http:" && !!this.options.allowLoopbackHttpWebhooks && isLoopbackHost(url.hostname);
-        } catch {
-            return false;
-        }
-    }
-
-    private newIntegration(projectId: string, fields: { webhookUrl: string; authType?: AuthType; authorization?: string }): SandboxIntegration {
-        return {
-            id: randomUUID(),
-            brainId: projectId,
-            webhookUrl: fields.webhookUrl,
-            authType: fields.authType ?? "no_auth",
-            authorization: fields.authorization,
-            signingSecret: randomBytes(32).toString("hex"),
-            createdAt: new Date().toISOString(),
-        };
-    }
-
     private send(res: http.ServerResponse, entry: LoggedRequest, status: number, payload: unknown, headers: Record<string, string> = {}): void {
         entry.status = status;
         const ok = status < 400;
@@ -311,12 +221,6 @@ export class JelouSandbox {
         res.writeHead(status, { "content-type": "application/json", ...headers });
         res.end(JSON.stringify(answer));
     }
-}
-
-/** The integration as GET shows it: never the secret, never the webhook's credential. */
-function publicView(integration: SandboxIntegration): Omit<SandboxIntegration, "signingSecret" | "authorization"> {
-    const { signingSecret: _secret, authorization: _authorization, ...rest } = integration;
-    return rest;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

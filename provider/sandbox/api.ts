@@ -1,0 +1,126 @@
+/**
+ * The external-support API of the local Jelou, in memory: the five endpoints of the documented
+ * API, one integration per project. Authentication, faults and the HTTP plumbing are server.ts's.
+ */
+import { randomBytes, randomUUID } from "crypto";
+import { AUTH_TYPES, AuthType } from "../types";
+import { isLoopbackHost } from "../validation";
+
+export interface SandboxIntegration {
+    id: string;
+    brainId: string;
+    webhookUrl: string;
+    authType: AuthType;
+    authorization?: string;
+    signingSecret: string;
+    createdAt: string;
+    updatedAt?: string;
+    regeneratedAt?: string;
+}
+
+type IntegrationFields = Pick<SandboxIntegration, "webhookUrl" | "authType"> & { authorization?: string };
+
+export class SandboxApi {
+    readonly store = new Map<string, SandboxIntegration>();
+
+    constructor(private readonly allowLoopbackHttpWebhooks: boolean) {}
+
+    /** Answers one request; `rest` is the path after `/v1/external-support/`, still encoded. */
+    handle(method: string, rest: string, raw: string): [number, unknown] {
+        const segments = rest.split("/");
+        let projectId: string;
+        try {
+            projectId = decodeURIComponent(segments[0]);
+        } catch {
+            return [400, { message: ["Malformed projectId"] }];
+        }
+        const action = segments.slice(1).join("/");
+        let body: Record<string, unknown> = {};
+        if (raw !== "") {
+            try {
+                body = JSON.parse(raw);
+            } catch {
+                return [400, { message: ["Body is not JSON"] }];
+            }
+        }
+        const existing = this.store.get(projectId);
+        if (action === "secret/regenerate" && method === "POST") {
+            if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
+            existing.signingSecret = randomBytes(32).toString("hex");
+            existing.regeneratedAt = new Date().toISOString();
+            return [200, { ...publicView(existing), signingSecret: existing.signingSecret, regeneratedAt: existing.regeneratedAt }];
+        }
+        if (action !== "" || projectId === "") return [404, { message: ["Not found"] }];
+        switch (method) {
+            case "POST": {
+                const problems = this.fieldProblems(body, true);
+                if (problems.length > 0) return [422, { message: problems }];
+                if (existing) return [409, { message: [`Project ${projectId} already has an integration`] }];
+                const created = this.add(projectId, body as IntegrationFields);
+                return [200, { ...publicView(created), signingSecret: created.signingSecret }];
+            }
+            case "GET":
+                return existing ? [200, publicView(existing)] : [404, { message: [`No integration for project ${projectId}`] }];
+            case "PATCH": {
+                if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
+                const problems = this.fieldProblems(body, false);
+                if (problems.length > 0) return [422, { message: problems }];
+                for (const key of ["webhookUrl", "authType", "authorization"] as const) {
+                    if (body[key] !== undefined) (existing as unknown as Record<string, unknown>)[key] = body[key];
+                }
+                existing.updatedAt = new Date().toISOString();
+                return [200, { ...publicView(existing), updatedAt: existing.updatedAt }];
+            }
+            case "DELETE":
+                if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
+                this.store.delete(projectId);
+                return [200, { message: ["Integration deleted successfully"] }];
+            default:
+                return [405, { message: [`Method ${method} not allowed`] }];
+        }
+    }
+
+    /** Puts an integration in place, with a fresh id and signing secret. */
+    add(projectId: string, fields: IntegrationFields): SandboxIntegration {
+        const integration: SandboxIntegration = {
+            id: randomUUID(),
+            brainId: projectId,
+            webhookUrl: fields.webhookUrl,
+            authType: fields.authType ?? "no_auth",
+            authorization: fields.authorization,
+            signingSecret: randomBytes(32).toString("hex"),
+            createdAt: new Date().toISOString(),
+        };
+        this.store.set(projectId, integration);
+        return integration;
+    }
+
+    private fieldProblems(body: Record<string, unknown>, creating: boolean): string[] {
+        const problems: string[] = [];
+        if (creating || body.webhookUrl !== undefined) {
+            if (!this.acceptableWebhook(body.webhookUrl)) problems.push("webhookUrl must be a public HTTPS URL");
+        }
+        if (body.authType !== undefined && !AUTH_TYPES.includes(body.authType as AuthType)) {
+            problems.push(`authType must be one of ${AUTH_TYPES.join(", ")}`);
+        }
+        return problems;
+    }
+
+    private acceptableWebhook(value: unknown): boolean {
+        if (typeof value !== "string") return false;
+        try {
+            const url = new URL(value);
+            if (url.protocol === "https:") return true;
+            return url.protocol === "http:" && this.allowLoopbackHttpWebhooks && isLoopbackHost(url.hostname);
+        } catch {
+            return false;
+        }
+    }
+}
+
+/** The integration as GET shows it: never the secret, never the webhook's credential. */
+function publicView(integration: SandboxIntegration): Omit<SandboxIntegration, "signingSecret" | "authorization"> {
+    const { signingSecret: _secret, authorization: _authorization, ...rest } = integration;
+    return rest;
+}
+
