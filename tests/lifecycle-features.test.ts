@@ -2,7 +2,7 @@
 // package installed from its tarball; each step asserts the local Jelou's request log and the state.
 import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { LifecycleEngine } = require("./harness/engine");
+const { LifecycleEngine, ProviderHost } = require("./harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const URN = "urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::support";
@@ -113,4 +113,17 @@ it("drift detection (jelou:detectDrift): refresh asks Jelou, drift shows as a di
     expect(calls(sandbox)).toEqual([`POST /v1/external-support/${project}`]);
     expect(engine.state.get(URN).outputs.signingSecret).toBe(sandbox.integration(project)!.signingSecret);
     await engine.destroy();
+});
+
+it("import: a read without state fails through the host, pointing to adoptExisting, and calls nothing", async () => {
+    const host = await ProviderHost.start(process.env.JELOU_CONSUMER_DIR);
+    try {
+        const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+        const { registrations } = await engine.run(PROGRAM, { preview: true, ...stack(`import-${process.pid}`) });
+        const provider = registrations[0].inputs.__provider;
+        await expect(host.read(URN, "existing-id", { __provider: provider }, {})).rejects.toThrow(/pulumi import.*adoptExisting: true/);
+        expect(sandbox.requests).toHaveLength(0);
+    } finally {
+        await host.stop();
+    }
 });

@@ -97,6 +97,17 @@ describe("ExternalSupportIntegration under mocks", () => {
         expect(unwrapSecrets(registration.inputs)).toMatchObject({ apiKey: CONFIG_KEY, baseUrl: "http://127.0.0.1:9" });
     });
 
+    it("takes the request settings and detectDrift from the resource, else from jelou:* config", async () => {
+        pulumi.runtime.setAllConfig({
+            "jelou:apiKey": CONFIG_KEY, "jelou:maxAttempts": "7", "jelou:requestTimeoutMs": "5000",
+            "jelou:totalTimeoutMs": "60000", "jelou:retryBaseDelayMs": "100", "jelou:detectDrift": "true",
+        }, ["jelou:apiKey"]);
+        const { registration } = await declare({ maxAttempts: 2 });
+        expect(unwrapSecrets(registration.inputs)).toMatchObject({
+            maxAttempts: 2, requestTimeoutMs: 5000, totalTimeoutMs: 60000, retryBaseDelayMs: 100, detectDrift: true,
+        });
+    });
+
     it("then from the environment, a client id and secret included", async () => {
         process.env.JELOU_CLIENT_ID = CLIENT_ID;
         process.env.JELOU_CLIENT_SECRET = CLIENT_SECRET;
