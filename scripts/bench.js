@@ -20,8 +20,10 @@ const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
 async function lifecycleCalls(consumerDir, sandbox, apiKey) {
     const engine = new LifecycleEngine(consumerDir);
-    const spec = (webhookUrl) => ({
-        JELOU_TEST_SPEC: JSON.stringify({ integrations: [{ name: "bench", args: { projectId: "bench-life", webhookUrl } }] }),
+    const spec = (webhookUrl, round = "1") => ({
+        JELOU_TEST_SPEC: JSON.stringify({
+            integrations: [{ name: "bench", args: { projectId: "bench-life", webhookUrl, rotationTriggers: { round } } }],
+        }),
         JELOU_API_KEY: apiKey, JELOU_BASE_URL: sandbox.url,
     });
     const rows = [];
@@ -36,7 +38,8 @@ async function lifecycleCalls(consumerDir, sandbox, apiKey) {
     await measure("up, nothing changed", 0, () => engine.run(PROGRAM, { env: spec("https://a.example/hook") }));
     await measure("refresh", 0, () => engine.refresh({ env: spec("https://a.example/hook") }));
     await measure("up, new webhookUrl (replace)", 2, () => engine.run(PROGRAM, { env: spec("https://b.example/hook") }));
-    await measure("destroy", 1, () => engine.destroy({ env: spec("https://b.example/hook") }));
+    await measure("up, new rotationTriggers (rotation)", 1, () => engine.run(PROGRAM, { env: spec("https://b.example/hook", "2") }));
+    await measure("destroy", 1, () => engine.destroy({ env: spec("https://b.example/hook", "2") }));
     return { rows, provider: registrations[0].inputs.__provider };
 }
 
