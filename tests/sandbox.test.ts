@@ -1,3 +1,6 @@
+import { execFile, spawn } from "child_process";
+import * as path from "path";
+import { promisify } from "util";
 import { API_KEY, CLIENT_ID, CLIENT_SECRET, useSandbox } from "./helpers/fixtures";
 
 const sandbox = useSandbox();
@@ -109,5 +112,38 @@ describe("local Jelou", () => {
         expect(first).toContain(503);
         expect(first).toContain(404);
         expect(await draw()).toEqual(first);
+    });
+});
+
+describe("jelou-sandbox, the installed command", () => {
+    it("serves the API on 127.0.0.1, refuses wrong credentials, and never prints the key", async () => {
+        const bin = path.join(process.env.JELOU_CONSUMER_DIR as string, "node_modules", ".bin", "jelou-sandbox");
+        const child = spawn(bin, ["--port", "0"], { env: { ...process.env, JELOU_API_KEY: API_KEY }, stdio: ["ignore", "pipe", "pipe"] });
+        try {
+            let printed = "";
+            const url = await new Promise<string>((resolve, reject) => {
+                child.stdout.on("data", (chunk) => {
+                    printed += chunk;
+                    const match = /JELOU_BASE_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(printed);
+                    if (match) resolve(match[1]);
+                });
+                child.once("exit", (code) => reject(new Error(`exited ${code}: ${printed}`)));
+            });
+            const get = (key: string) => fetch(`${url}/v1/external-support/p1`, { headers: { "x-api-key": key } });
+            expect((await get(API_KEY)).status).toBe(404);
+            expect((await get("wrong")).status).toBe(401);
+            expect(printed).not.toContain(API_KEY);
+        } finally {
+            child.kill();
+        }
+    });
+
+    it("refuses to start without the credentials it accepts", async () => {
+        const bin = path.join(process.env.JELOU_CONSUMER_DIR as string, "node_modules", ".bin", "jelou-sandbox");
+        const env = { ...process.env };
+        for (const key of ["JELOU_API_KEY", "JELOU_CLIENT_ID", "JELOU_CLIENT_SECRET"]) delete env[key];
+        const error = await promisify(execFile)(bin, ["--port", "0"], { env }).catch((e) => e);
+        expect(error.code).toBe(2);
+        expect(error.stderr).toContain("--api-key (or JELOU_API_KEY)");
     });
 });
