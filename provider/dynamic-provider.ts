@@ -71,7 +71,13 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
         if (error instanceof JelouNotFoundError) return { id: "", props: {} };
         throw error;
     }
-    return { id: remote.id ?? id, props: { ...props, webhookUrl: remote.webhookUrl, authType: remote.authType } };
+    if (remote.id !== undefined && remote.id !== id) {
+        // Recreated outside Pulumi: the secret in state is not its secret. Treat ours as gone, so the next
+        // up creates it, which Jelou refuses while the other exists (adoptExisting takes that one over).
+        log(`pulumi-jelou: project ${state.projectId} now has another integration (${remote.id}); ours (${id}) is gone`);
+        return { id: "", props: {} };
+    }
+    return { id, props: { ...props, webhookUrl: remote.webhookUrl, authType: remote.authType } };
 }
 
 /**

@@ -94,6 +94,14 @@ describe("drift detection", () => {
         expect(await provider.diff(id, props!, inputs)).toMatchObject({ changes: true, replaces: ["webhookUrl", "authType"] });
     });
 
+    it("an integration recreated outside Pulumi reads as gone: the secret in state is not its secret", async () => {
+        const { id, outs, inputs } = await created({ detectDrift: true });
+        const projectId = inputs.projectId as string;
+        await fetch(`${sandbox.url}/v1/external-support/${projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
+        sandbox.seed(projectId, { webhookUrl: inputs.webhookUrl as string, authType: "bearer" });
+        expect(await provider.read(id, outs)).toEqual({ id: "", props: {} });
+    });
+
     it("an integration deleted outside Pulumi reads as gone", async () => {
         const { id, outs, inputs } = await created({ detectDrift: true });
         await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
