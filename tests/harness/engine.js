@@ -4,136 +4,15 @@
 // between runs so that runs play like `pulumi preview` / `up` / `refresh` / `destroy`.
 // Plain CommonJS: used by the tests, `npm run demo` and `npm run bench`.
 "use strict";
-const { spawn, execFile } = require("child_process");
+const { execFile } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { secretKeys, unwrapSecrets } = require("./capture");
+const { ProviderHost } = require("./provider-host");
 
 const OUR_TYPE = "pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration";
 const CIPHERTEXT = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "<encrypted>" };
-
-/** The SDK pieces, loaded from the consumer's own @pulumi/pulumi so both sides speak one protocol. */
-function sdk(consumerDir) {
-    const from = (id) => require(require.resolve(id, { paths: [consumerDir] }));
-    const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [consumerDir] }));
-    const fromSdk = (id) => require(require.resolve(id, { paths: [sdkDir] }));
-    return {
-        hostPath: require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths: [consumerDir] }),
-        grpc: fromSdk("@grpc/grpc-js"),
-        services: from("@pulumi/pulumi/proto/provider_grpc_pb"),
-        messages: from("@pulumi/pulumi/proto/provider_pb"),
-        struct: fromSdk("google-protobuf/google/protobuf/struct_pb"),
-    };
-}
-
-/** The dynamic-provider host, spawned as the engine spawns it, with a promise-based client. */
-class ProviderHost {
-    static async start(consumerDir, env = {}) {
-        const host = new ProviderHost(consumerDir);
-        await host.boot(env);
-        return host;
-    }
-
-    constructor(consumerDir) {
-        this.sdk = sdk(consumerDir);
-        this.consumerDir = consumerDir;
-        this.output = "";
-    }
-
-    async boot(env) {
-        const started = process.hrtime.bigint();
-        // The engine passes its own address; the dynamic-provider host never dials it.
-        this.child = spawn(process.execPath, [this.sdk.hostPath, "127.0.0.1:1"], {
-            cwd: this.consumerDir,
-            env: { ...process.env, ...env },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        this.child.stderr.on("data", (chunk) => (this.output += chunk));
-        const port = await new Promise((resolve, reject) => {
-            let buffered = "";
-            const onData = (chunk) => {
-                this.output += chunk;
-                buffered += chunk;
-                const line = buffered.split("\n")[0];
-                if (buffered.includes("\n")) {
-                    this.child.stdout.off("data", onData);
-                    this.child.stdout.on("data", (more) => (this.output += more));
-                    resolve(Number(line.trim()));
-                }
-            };
-            this.child.stdout.on("data", onData);
-            this.child.once("exit", (code) => reject(new Error(`provider host exited (${code}): ${this.output}`)));
-        });
-        const { grpc, services } = this.sdk;
-        this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        this.bootMs = Number(process.hrtime.bigint() - started) / 1e6;
-        // The host refuses CRUD calls until it has been configured, even with nothing.
-        await this.rpc("configure", "ConfigureRequest", { setArgs: this.toStruct({}), setAcceptsecrets: true });
-    }
-
-    call(method, request) {
-        return new Promise((resolve, reject) => {
-            this.client[method](request, (error, response) => (error ? reject(error) : resolve(response)));
-        });
-    }
-
-    toStruct(value) {
-        return this.sdk.struct.Struct.fromJavaScript(value);
-    }
-
-    /** Builds a request from setter names and values, and sends it. */
-    rpc(method, type, fields) {
-        const request = new this.sdk.messages[type]();
-        for (const [setter, value] of Object.entries(fields)) request[setter](value);
-        return this.call(method, request);
-    }
-
-    async check(urn, olds, news) {
-        const response = await this.rpc("check", "CheckRequest", { setUrn: urn, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
-        return {
-            inputs: response.getInputs().toJavaScript(),
-            failures: response.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
-        };
-    }
-
-    async diff(urn, id, olds, news) {
-        const response = await this.rpc("diff", "DiffRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
-        const { DiffChanges } = this.sdk.messages.DiffResponse;
-        const changes = { [DiffChanges.DIFF_NONE]: false, [DiffChanges.DIFF_SOME]: true }[response.getChanges()];
-        return { changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace() };
-    }
-
-    async create(urn, properties) {
-        const response = await this.rpc("create", "CreateRequest", { setUrn: urn, setProperties: this.toStruct(properties) });
-        return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
-    }
-
-    async read(urn, id, properties, inputs) {
-        const response = await this.rpc("read", "ReadRequest", {
-            setUrn: urn, setId: id, setProperties: this.toStruct(properties), setInputs: this.toStruct(inputs),
-        });
-        return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
-    }
-
-    async update(urn, id, olds, news) {
-        const response = await this.rpc("update", "UpdateRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
-        return { outputs: response.getProperties().toJavaScript() };
-    }
-
-    async delete(urn, id, properties) {
-        await this.rpc("delete", "DeleteRequest", { setUrn: urn, setId: id, setProperties: this.toStruct(properties) });
-    }
-
-    async stop() {
-        this.client.close();
-        if (this.child.exitCode === null) {
-            const exited = new Promise((resolve) => this.child.once("exit", resolve));
-            this.child.kill();
-            await exited;
-        }
-    }
-}
 
 /** Runs `limit` tasks at a time, like the engine's step parallelism. */
 async function inParallel(items, limit, task) {
