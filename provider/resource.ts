@@ -61,7 +61,8 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             provider,
             name,
             props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS }),
+            // deleteBeforeReplace here too, not only in diff: Jelou allows one integration per project.
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS, deleteBeforeReplace: true }),
             "jelou",
             "ExternalSupportIntegration",
         );

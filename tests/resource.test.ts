@@ -13,6 +13,7 @@ interface Registration {
     name: string;
     inputs: Record<string, unknown>;
     additionalSecretOutputs: string[];
+    deleteBeforeReplace: boolean;
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -56,6 +57,7 @@ describe("ExternalSupportIntegration under mocks", () => {
         const { integration, registration } = await declare({ apiKey: API_KEY, authType: "bearer", authorization: WEBHOOK_TOKEN });
         expect(registration.type).toBe("pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration");
         expect(registration.additionalSecretOutputs.sort()).toEqual(["apiKey", "authorization", "clientSecret", "signingSecret"]);
+        expect(registration.deleteBeforeReplace).toBe(true);
         expect(await valueOf(integration.id)).toBe("integration-1");
         expect(await valueOf(integration.signingSecret)).toBe(SIGNING_SECRET);
         expect(await valueOf(integration.brainId)).toBe("p1");
