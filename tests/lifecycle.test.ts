@@ -173,3 +173,16 @@ describe("a webhook that comes from another resource", () => {
         expect(sandbox.integration(project)).toBeUndefined();
     });
 });
+
+describe("bad input", () => {
+    it("is reported by preview as check failures naming each property, before any API call", async () => {
+        const engine = new LifecycleEngine(consumerDir);
+        const bad = integration(`life-${process.pid}-bad`, { webhookUrl: "http://support.example.com", authType: "basic", authorization: undefined });
+        const { plan, errors } = await engine.run(PROGRAM, { preview: true, env: env([bad]) });
+        expect(plan).toEqual([{ urn: urnOf("support"), op: "failed" }]);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(/check failed: .*webhookUrl: webhookUrl must be an absolute https: URL/);
+        expect(errors[0]).toMatch(/authorization: authorization is required when authType is "basic"/);
+        expect(sandbox.requests).toHaveLength(0);
+    });
+});
