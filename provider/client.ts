@@ -198,8 +198,8 @@ function basicToken(credentials: JelouCredentials): string | undefined {
     return undefined;
 }
 
-/** An API key wins over a client id and secret when both are given. */
-function authHeaders(credentials: JelouCredentials): Record<string, string> {
+/** The header that authenticates to Jelou; an API key wins over a client id and secret when both are given. */
+export function authHeaders(credentials: JelouCredentials): Record<string, string> {
     if (credentials.apiKey) return { "x-api-key": credentials.apiKey };
     const basic = basicToken(credentials);
     if (basic) return { authorization: `Basic ${basic}` };

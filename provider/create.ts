@@ -17,7 +17,6 @@ export interface CreatedIntegration extends JelouIntegration {
     signingSecret: string;
     /** When the secret was issued: the create itself, or the regeneration of a recovery or adoption. */
     secretIssuedAt: string;
-    how: "created" | "recovered" | "adopted";
 }
 
 /**
@@ -37,7 +36,7 @@ export async function createIntegration(
         try {
             const created = await client.create(projectId, fields);
             const issuedAt = created.createdAt ?? new Date().toISOString();
-            return { ...created, signingSecret: created.signingSecret as string, secretIssuedAt: issuedAt, how: "created" };
+            return { ...created, signingSecret: created.signingSecret as string, secretIssuedAt: issuedAt };
         } catch (error) {
             if (!(error instanceof JelouError)) throw error;
             if (error instanceof JelouConflictError && adoptExisting) {
@@ -62,7 +61,7 @@ export async function createIntegration(
                 );
             }
             log(`pulumi-jelou: project ${projectId} has the integration; regenerating its secret, the only way to learn it`);
-            return { ...(await regenerate(client, projectId, existing)), how: "recovered" };
+            return { ...existing, ...(await issueNewSecret(client, projectId)) };
         }
     }
 }
@@ -71,13 +70,13 @@ export async function createIntegration(
 async function adopt(client: JelouClient, projectId: string, fields: DeclaredFields, existing: JelouIntegration): Promise<CreatedIntegration> {
     // GET cannot show the webhook's credential, so the declared fields are always sent.
     const patched = await client.update(projectId, fields);
-    return { ...(await regenerate(client, projectId, { ...existing, ...patched })), how: "adopted" };
+    return { ...existing, ...patched, ...(await issueNewSecret(client, projectId)) };
 }
 
-async function regenerate(client: JelouClient, projectId: string, existing: JelouIntegration) {
+/** Regenerates the project's signing secret: the only way to learn one after the create's answer. */
+export async function issueNewSecret(client: JelouClient, projectId: string): Promise<{ signingSecret: string; secretIssuedAt: string }> {
     const regenerated = await client.regenerateSecret(projectId);
     return {
-        ...existing,
         signingSecret: regenerated.signingSecret as string,
         secretIssuedAt: regenerated.regeneratedAt ?? new Date().toISOString(),
     };

@@ -6,7 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { JelouClient } from "./client";
-import { createIntegration } from "./create";
+import { createIntegration, issueNewSecret } from "./create";
 import { JelouNotFoundError } from "./errors";
 import { IntegrationInputs, IntegrationOutputs, JelouIntegration, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
 import { isUnknown, validateInputs } from "./validation";
@@ -93,9 +93,7 @@ export async function update(
     const inputs = withoutProvider(news) as unknown as IntegrationInputs;
     let { signingSecret, secretRotatedAt } = previous;
     if (!sameValue(previous.rotationTriggers, inputs.rotationTriggers)) {
-        const regenerated = await clientFor({ ...inputs, signingSecret }).regenerateSecret(inputs.projectId);
-        signingSecret = regenerated.signingSecret as string;
-        secretRotatedAt = regenerated.regeneratedAt ?? new Date().toISOString();
+        ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(clientFor({ ...inputs, signingSecret }), inputs.projectId));
     }
     const outs: IntegrationOutputs = {
         ...inputs,

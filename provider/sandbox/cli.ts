@@ -4,6 +4,7 @@
  * Arguments are parsed with Node's own util.parseArgs: no dependency for a handful of flags.
  */
 import { parseArgs } from "util";
+import { authHeaders } from "../client";
 import { JelouSandbox } from "./server";
 
 const USAGE = `Usage:
@@ -59,13 +60,9 @@ async function serve(values: Values): Promise<void> {
 async function sendEvent(values: Values): Promise<void> {
     if (!values.project) throw new Error("send-event needs --project");
     const url = (values.url ?? process.env.JELOU_BASE_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
-    const { apiKey, clientId, clientSecret } = credentials(values);
-    const auth: Record<string, string> = apiKey
-        ? { "x-api-key": apiKey }
-        : { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}` };
     const response = await fetch(`${url}/__sandbox/events/${encodeURIComponent(values.project)}`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...auth },
+        headers: { "content-type": "application/json", ...authHeaders(credentials(values)) },
         body: values.event,
     });
     const answer = (await response.json()) as { message?: string[]; data?: { url: string; status?: number; error?: string } };
