@@ -39,14 +39,19 @@ export async function createIntegration(
             return { ...created, signingSecret: created.signingSecret as string, secretIssuedAt: issuedAt };
         } catch (error) {
             if (!(error instanceof JelouError)) throw error;
-            if (error instanceof JelouConflictError && adoptExisting) {
+            // A conflict on a create sent again may be an earlier one of ours that landed late.
+            const earlierMayHaveLanded = round > 1 && error instanceof JelouConflictError;
+            if (error instanceof JelouConflictError && adoptExisting && !earlierMayHaveLanded) {
                 log(`pulumi-jelou: project ${projectId} already has an integration; adopting it (adoptExisting)`);
                 return adopt(client, projectId, fields, await client.get(projectId));
             }
-            if (error.outcome !== "unknown" || round >= CREATE_ROUNDS) throw error;
+            if (error.outcome !== "unknown" && !earlierMayHaveLanded) throw error;
+            // Never stop on an unknown outcome without asking: a create that landed unseen would leave
+            // an integration whose secret nobody has, and every later create would meet a 409.
             log(`pulumi-jelou: create of project ${projectId} may or may not have happened (${error.status ?? error.code}); asking Jelou`);
             const existing = await findIntegration(client, projectId, error);
             if (!existing) {
+                if (round >= CREATE_ROUNDS) throw error;
                 log(`pulumi-jelou: project ${projectId} has no integration; sending the create again`);
                 continue;
             }

@@ -1,5 +1,6 @@
 import * as net from "net";
 import { JelouClient } from "../provider/client";
+import { createIntegration } from "../provider/create";
 import * as provider from "../provider/dynamic-provider";
 import {
     errorFromResponse,
@@ -178,6 +179,39 @@ describe("create", () => {
         expect(error.message).toContain(`project ${projectId}`);
         expect(error.message).toContain("adoptExisting: true");
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId)]);
+    });
+
+    it("is checked after its last round too: a last create that landed unseen is found and its secret regenerated", async () => {
+        const projectId = newProject();
+        sandbox.injectFaults({ kind: "status", status: 500 });
+        let resends = 0;
+        const created = await createIntegration(client(), projectId, hook, {
+            // Each resend is answered with a fault: before processing, then after processing on the last round.
+            log: (line) => {
+                if (!line.includes("sending the create again")) return;
+                resends += 1;
+                sandbox.injectFaults(resends < 2 ? { kind: "status", status: 500 } : { kind: "status-after", status: 500 });
+            },
+        });
+        expect(calls(sandbox)).toEqual([
+            POST(projectId), GET(projectId), POST(projectId), GET(projectId), POST(projectId), GET(projectId),
+            `POST /v1/external-support/${projectId}/secret/regenerate`,
+        ]);
+        expect(created.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
+    });
+
+    it("sent again and refused with 409 checks whether its earlier attempt landed late, and recovers it", async () => {
+        const projectId = newProject();
+        sandbox.injectFaults({ kind: "status", status: 500 });
+        const created = await createIntegration(client(), projectId, hook, {
+            // The first create lands late, between the check and the resend.
+            log: (line) => void (line.includes("sending the create again") && sandbox.seed(projectId, hook)),
+        });
+        expect(calls(sandbox)).toEqual([
+            POST(projectId), GET(projectId), POST(projectId), GET(projectId),
+            `POST /v1/external-support/${projectId}/secret/regenerate`,
+        ]);
+        expect(created.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
     });
 
     it("whose outcome cannot be learned is not sent again, and says what to do", async () => {
