@@ -6,6 +6,14 @@ export interface CheckFailure {
     reason: string;
 }
 
+export interface ValidationOptions {
+    /**
+     * Whether a missing credential is a failure (default true). Users' unit tests under mocks
+     * (`pulumi-jelou/testing`) check everything else without credentials.
+     */
+    requireCredentials?: boolean;
+}
+
 export interface ValidationResult {
     /** The inputs with defaults applied; values not known yet are passed through untouched. */
     inputs: Record<string, unknown>;
@@ -57,7 +65,7 @@ export function baseUrlProblem(value: string): string | undefined {
  * Validates the resource's inputs before any API call. Reports every problem, each naming the
  * property and the fix; never throws, whatever it is given.
  */
-export function validateInputs(news: Record<string, unknown>): ValidationResult {
+export function validateInputs(news: Record<string, unknown>, { requireCredentials = true }: ValidationOptions = {}): ValidationResult {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const inputs: Record<string, unknown> = {};
@@ -95,7 +103,7 @@ export function validateInputs(news: Record<string, unknown>): ValidationResult 
     }
     if (authorization !== undefined && authorization !== null && authorization !== "") inputs.authorization = authorization;
 
-    checkCredentials(news, fail);
+    checkCredentials(news, fail, requireCredentials);
     for (const key of ["apiKey", "clientId", "clientSecret"]) {
         if (news[key] !== undefined && news[key] !== null && news[key] !== "") inputs[key] = news[key];
     }
@@ -175,7 +183,7 @@ function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefi
     return undefined;
 }
 
-function checkCredentials(news: Record<string, unknown>, fail: (property: string, reason: string) => void): void {
+function checkCredentials(news: Record<string, unknown>, fail: (property: string, reason: string) => void, required: boolean): void {
     const { apiKey, clientId, clientSecret } = news;
     for (const [key, value] of Object.entries({ apiKey, clientId, clientSecret })) {
         if (value !== undefined && value !== null && !isUnknown(value)) {
@@ -193,7 +201,7 @@ function checkCredentials(news: Record<string, unknown>, fail: (property: string
             `set jelou:${missing} (or ${envName(missing)}, or the resource's ${missing}), or use an apiKey instead`);
         return;
     }
-    fail("apiKey", `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
+    if (required) fail("apiKey", `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
 }
 
 function envName(key: string): string {
