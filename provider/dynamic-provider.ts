@@ -5,10 +5,12 @@
  * state. Nothing here may hold a credential, a client or a connection between calls.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { RemoteIntegration } from "./answers";
 import { JelouClient } from "./client";
-import { createIntegration, issueNewSecret } from "./create";
-import { JelouNotFoundError } from "./errors";
-import { IntegrationInputs, IntegrationOutputs, JelouIntegration, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
+import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./create";
+import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
+import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
+import { IntegrationInputs, IntegrationOutputs, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
 import { isUnknown, validateInputs } from "./validation";
 
 const PROVIDER_KEY = "__provider";
@@ -36,25 +38,22 @@ export async function diff(
 
 export async function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
     const props = withoutProvider(inputs) as unknown as IntegrationInputs;
-    const fields = { webhookUrl: props.webhookUrl, authType: props.authType, authorization: props.authorization };
-    const integration = await createIntegration(clientFor(props), props.projectId, fields, { adoptExisting: props.adoptExisting, log });
-    const outs: IntegrationOutputs = {
-        ...props,
-        brainId: integration.brainId ?? props.projectId,
-        createdAt: integration.createdAt ?? integration.secretIssuedAt,
-        signingSecret: integration.signingSecret,
-        secretRotatedAt: integration.secretIssuedAt,
-    };
-    return { id: integration.id, outs: compact(outs) };
+    const integration = await createIntegration(clientFor(props), props.projectId, declaredFields(props), {
+        adoptExisting: props.adoptExisting,
+        log,
+        declared: props as unknown as Record<string, unknown>,
+    });
+    return { id: integration.id, outs: outputsOf(props, integration) };
 }
 
 /**
  * The API cannot give the signing secret back, so by default the state is the truth and nothing
  * is called. With detectDrift, Jelou is asked: gone means gone (the next up creates it again), and
- * a webhook or auth type changed outside Pulumi shows as a diff; the secret always comes from state.
+ * a webhook or auth type changed outside Pulumi shows as a diff; the secret always comes from state,
+ * and a field Jelou does not say keeps the state's value.
  */
 export async function read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
-    if (!props || typeof props.signingSecret !== "string") {
+    if (!props || (typeof props.signingSecret !== "string" && props.createPending !== true)) {
         throw new Error(
             `ExternalSupportIntegration ${id}: there is no state to read, and Jelou never shows a signing secret twice, ` +
                 "so `pulumi import` cannot bring this integration in. Declare the resource with adoptExisting: true " +
@@ -62,8 +61,8 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
         );
     }
     const state = props as unknown as IntegrationOutputs;
-    if (state.detectDrift !== true) return { id, props };
-    let remote: JelouIntegration;
+    if (state.detectDrift !== true || state.createPending) return { id, props };
+    let remote: RemoteIntegration;
     try {
         remote = await clientFor(state).get(state.projectId);
     } catch (error) {
@@ -71,29 +70,44 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
         if (error instanceof JelouNotFoundError) return { id: "", props: {} };
         throw error;
     }
-    if (remote.id !== undefined && remote.id !== id) {
+    const identity = ownership({ id: jelouId(id, state), createdAt: state.createdAt }, remote);
+    if (identity.ours === false) {
         // Recreated outside Pulumi: the secret in state is not its secret. Treat ours as gone, so the next
         // up creates it, which Jelou refuses while the other exists (adoptExisting takes that one over).
-        log(`pulumi-jelou: project ${state.projectId} now has another integration (${remote.id}); ours (${id}) is gone`);
+        log(`pulumi-jelou: project ${state.projectId} now has another integration (another ${identity.by}); ours (${id}) is gone`);
         return { id: "", props: {} };
     }
-    return { id, props: { ...props, webhookUrl: remote.webhookUrl, authType: remote.authType } };
+    const webhookUrl = remote.webhookUrl !== undefined && !sameUrl(remote.webhookUrl, state.webhookUrl) ? remote.webhookUrl : state.webhookUrl;
+    return { id, props: { ...props, webhookUrl, authType: remote.authType ?? state.authType } };
 }
 
 /**
- * Reached for what changes how the API is called (stored, no call) and for rotationTriggers
- * (one regenerate); see diff. Every other output, the signing secret above all, is kept.
+ * Reached for what changes how the API is called (stored, no call), for rotationTriggers (one
+ * ownership GET, one regenerate), and by the engine for a resource recorded as partially created,
+ * whose create it finishes. Every other output, the signing secret above all, is kept.
  */
 export async function update(
-    _id: string,
+    id: string,
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.UpdateResult> {
     const previous = olds as unknown as IntegrationOutputs;
     const inputs = withoutProvider(news) as unknown as IntegrationInputs;
+    if (previous.createPending || typeof previous.signingSecret !== "string") {
+        const known = { id: jelouId(id, previous), brainId: previous.brainId, createdAt: previous.createdAt };
+        const client = clientFor(inputs);
+        const integration = await resumeCreate(client, inputs.projectId, declaredFields(inputs), known, {
+            adoptExisting: inputs.adoptExisting,
+            log,
+            declared: inputs as unknown as Record<string, unknown>,
+        });
+        return { outs: outputsOf(inputs, integration) };
+    }
     let { signingSecret, secretRotatedAt } = previous;
     if (!sameValue(previous.rotationTriggers, inputs.rotationTriggers)) {
-        ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(clientFor({ ...inputs, signingSecret }), inputs.projectId));
+        const client = clientFor({ ...inputs, signingSecret });
+        await confirmOursBeforeRotation(client, id, previous);
+        ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
     const outs: IntegrationOutputs = {
         ...inputs,
@@ -105,17 +119,69 @@ export async function update(
     return { outs: compact(outs) };
 }
 
-async function deleteIntegration(_id: string, props: Record<string, unknown>): Promise<void> {
+async function deleteIntegration(id: string, props: Record<string, unknown>): Promise<void> {
     const state = props as unknown as IntegrationOutputs;
+    const client = clientFor(state);
+    const found = await findOurs(client, state.projectId, knownOf(id, state));
+    if (found.state === "gone") return;
+    if (found.state === "not-ours") {
+        log(
+            `pulumi-jelou: warning: project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ` +
+                `${found.remote.id ?? "id not said"}, another ${found.by}); it was left alone and ours is dropped from the state`,
+        );
+        return;
+    }
     try {
-        await clientFor(state).delete(state.projectId);
+        await client.delete(state.projectId);
     } catch (error) {
         // Already gone is what delete wants.
         if (error instanceof JelouNotFoundError) return;
+        if (!(error instanceof JelouError) || (error.outcome !== "unknown" && !(error instanceof JelouUnusableAnswerError))) throw error;
+        // The DELETE may have been applied: only Jelou can say.
+        const after = await findOurs(client, state.projectId, knownOf(id, state));
+        if (after.state !== "ours") return;
         throw error;
     }
 }
 export { deleteIntegration as delete };
+
+/** Before a regenerate: the project's integration must be ours, or its secret is not ours to change. */
+async function confirmOursBeforeRotation(client: JelouClient, id: string, state: IntegrationOutputs): Promise<void> {
+    const found = await findOurs(client, state.projectId, knownOf(id, state));
+    if (found.state === "ours") return;
+    const what = found.state === "gone"
+        ? `project ${state.projectId} has no integration any more (deleted outside Pulumi)`
+        : `project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ${found.remote.id ?? "id not said"}, another ${found.by})`;
+    throw new JelouError(
+        `Rotating the signing secret was refused: ${what}; no secret was regenerated. To manage the project's integration again, ` +
+            "run `pulumi refresh` with detectDrift: true (or jelou:detectDrift) so ours leaves the state, then `pulumi up` " +
+            "with adoptExisting: true to take the project's integration over (or without it, to create one if there is none).",
+    );
+}
+
+function declaredFields(props: IntegrationInputs): DeclaredFields {
+    return { webhookUrl: props.webhookUrl, authType: props.authType, authorization: props.authorization };
+}
+
+function outputsOf(props: IntegrationInputs, integration: CreatedResult): Record<string, unknown> {
+    const outs: IntegrationOutputs = {
+        ...props,
+        brainId: integration.brainId ?? props.projectId,
+        createdAt: integration.createdAt,
+        signingSecret: integration.signingSecret,
+        secretRotatedAt: integration.secretIssuedAt,
+    };
+    return compact(outs) as unknown as Record<string, unknown>;
+}
+
+/** What the state knows of our integration, for ownership checks; a stand-in id is not Jelou's. */
+function knownOf(id: string, state: IntegrationOutputs): KnownIntegration {
+    return { id: jelouId(id, state), createdAt: state.createdAt, webhookUrl: state.webhookUrl, authType: state.authType };
+}
+
+function jelouId(id: string, state: IntegrationInputs): string | undefined {
+    return id === "" || isStandInId(id, state.projectId) ? undefined : id;
+}
 
 function clientFor(props: IntegrationInputs & { signingSecret?: string }): JelouClient {
     return new JelouClient({
@@ -143,10 +209,6 @@ function withoutProvider(props: Record<string, unknown>): Record<string, unknown
     return rest;
 }
 
-/** The engine's property structs cannot hold `undefined`. */
-function compact<T extends object>(value: T): T {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 function sameValue(a: unknown, b: unknown): boolean {
     return (a ?? undefined) === (b ?? undefined) || canonical(a) === canonical(b);

@@ -1,3 +1,5 @@
+import { isJelouBody, RemoteIntegration } from "./answers";
+
 /**
  * Errors raised by calls to Jelou. Each carries the HTTP status, the method and path, and
  * Jelou's own messages, and never a header, a credential, a request body or a signing secret:
@@ -30,7 +32,7 @@ export class JelouError extends Error {
     readonly path?: string;
     readonly apiMessages: string[];
     readonly code?: string;
-    /** Whether Jelou may have acted on the failed request (see retry-policy.ts); set by the client. */
+    /** Whether Jelou may have acted on the failed request, all attempts considered (see retry-policy.ts); set by the client. */
     outcome?: "not-processed" | "unknown" | "answered";
 
     constructor(message: string, details: JelouErrorDetails = {}) {
@@ -41,6 +43,12 @@ export class JelouError extends Error {
         this.path = details.path;
         this.apiMessages = details.apiMessages ?? [];
         this.code = details.code;
+    }
+
+    /** Sets `outcome` and returns the error, for one-expression throws. */
+    withOutcome(outcome: JelouError["outcome"]): this {
+        this.outcome = outcome;
+        return this;
     }
 }
 
@@ -58,36 +66,143 @@ export class JelouRateLimitError extends JelouError {}
 export class JelouServerError extends JelouError {}
 /** No HTTP answer: connection refused or dropped, timeout, redirect refused, answer too large. */
 export class JelouConnectionError extends JelouError {}
+/** The operation ran out of time (`totalTimeoutMs`), retries and recovery included. */
+export class JelouTimeoutError extends JelouConnectionError {}
+/**
+ * A success status whose body cannot be used (not JSON, no secret where one is due, a field that is
+ * not a plain string): the request may have taken effect, and the caller must find out.
+ */
+export class JelouUnusableAnswerError extends JelouError {
+    /** The usable fields the answer did carry. */
+    readonly said: RemoteIntegration;
+
+    constructor(message: string, details: JelouErrorDetails & { said?: RemoteIntegration } = {}) {
+        super(message, details);
+        this.said = details.said ?? {};
+    }
+}
+
+/**
+ * Thrown by `create` when the integration exists (or may exist) in Jelou but its signing secret
+ * could not be learned. The SDK's host turns an error carrying `id`, `properties` and `reasons`
+ * into ErrorResourceInitFailed: the engine records the resource with them, and the next
+ * `pulumi up` sends it an Update, which finishes the job. `properties` never hold a secret the
+ * engine would not know to keep secret.
+ */
+export class JelouIncompleteCreateError extends JelouError {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Record<string, unknown>,
+        readonly reasons: string[],
+    ) {
+        super(message);
+    }
+}
 
 /** Replaces every known secret value in a text; built by the client from what it sends. */
 export type Redactor = (text: string) => string;
 
+export const REDACTED = "[REDACTED]";
+const WITHHELD = "[withheld: the text held a credential in a form that could not be redacted]";
+
+/**
+ * Redacts each secret in the forms a server may echo it in: as is, JSON-escaped, URL-encoded
+ * (either hex case, `+` for spaces) and HTML-escaped. A text that still holds a secret once
+ * decoded (tags removed, entities, percent or JSON escapes undone) is withheld whole.
+ */
 export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
-    // Short values would redact ordinary words; Jelou's credentials and secrets are long.
-    const values = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-    values.sort((a, b) => b.length - a.length);
-    return (text) => values.reduce((acc, value) => acc.split(value).join("[REDACTED]"), text);
+    const values = [...new Set(secrets.filter((s): s is string => typeof s === "string" && s !== ""))];
+    const forms = [...new Set(values.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+    if (forms.length === 0) return (text) => text;
+    const pattern = new RegExp(forms.map(escapeRegExp).join("|"), "g");
+    return (text) => {
+        const redacted = String(text).replace(pattern, REDACTED);
+        return decodedVariants(redacted).some((variant) => values.some((value) => variant.includes(value))) ? WITHHELD : redacted;
+    };
+}
+
+function encodedForms(value: string): string[] {
+    const json = JSON.stringify(value).slice(1, -1);
+    const percent = encodeURIComponent(value);
+    const html = value.replace(/[&<>"'/]/g, (c) => HTML_ESCAPES[c]);
+    return [
+        value,
+        json,
+        json.replace(/\//g, "\\/"),
+        percent,
+        percent.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+        percent.replace(/%20/g, "+"),
+        html,
+        value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+        value.replace(/[&<>"']/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`),
+    ];
+}
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "/": "&#x2F;" };
+
+/** The text as a reader could decode it, several ways, to catch a secret that no form above matched. */
+function decodedVariants(text: string): string[] {
+    const noTags = text.replace(/<[^>]*>/g, "");
+    const variants = [text, noTags];
+    for (const base of [text, noTags]) {
+        const html = decodeHtml(base);
+        variants.push(html, decodeJson(base), decodePercent(base), decodePercent(html), decodeHtml(decodePercent(base)));
+    }
+    return variants.flatMap((v) => [v, v.replace(/\s+/g, "")]);
+}
+
+function decodeHtml(text: string): string {
+    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+    return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, code: string) => {
+        if (code[0] !== "#") return named[code.toLowerCase()] ?? entity;
+        const point = code[1].toLowerCase() === "x" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
+        return point <= 0x10ffff ? String.fromCodePoint(point) : entity;
+    });
+}
+
+function decodeJson(text: string): string {
+    return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_m, code: string) =>
+        code.length === 5 ? String.fromCharCode(parseInt(code.slice(1), 16)) : ({ n: "\n", t: "\t", r: "\r", b: "\b", f: "\f" } as Record<string, string>)[code] ?? code,
+    );
+}
+
+function decodePercent(text: string): string {
+    return text.replace(/\+/g, " ").replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+        try {
+            return decodeURIComponent(run);
+        } catch {
+            return run;
+        }
+    });
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 const ALREADY_EXISTS = /already (has|have|exists?)|exists already|duplicate/i;
 
 /**
  * Jelou's messages from an error body: `message` as an array or a string, or a text/HTML page.
- * Redacted before they are clipped, so that no part of a secret survives a cut.
+ * Redacted first, before tags are stripped or the text is clipped, and again after, so that no
+ * rewriting can bring a secret back together or cut one where the redaction would miss it.
  */
 export function apiMessagesFrom(body: unknown, redact: Redactor = (text) => text): string[] {
-    const tidy = (text: string) => clip(redact(text));
+    const tidy = (text: string) => clip(redact(redact(text).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()));
     if (body && typeof body === "object") {
         const message = (body as { message?: unknown }).message;
         if (Array.isArray(message)) return message.map((m) => tidy(String(m)));
         if (typeof message === "string") return [tidy(message)];
         const error = (body as { error?: unknown }).error;
         if (typeof error === "string") return [tidy(error)];
+        if (error && typeof error === "object") {
+            const description = (error as { description?: unknown }).description;
+            if (typeof description === "string") return [tidy(description)];
+        }
         return [];
     }
-    if (typeof body === "string" && body.trim() !== "") {
-        return [tidy(body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim())];
-    }
+    if (typeof body === "string" && body.trim() !== "") return [tidy(body)];
     return [];
 }
 
@@ -102,6 +217,7 @@ export function errorFromResponse(
     path: string,
     body: unknown,
     redact: Redactor,
+    where: { url: string; baseUrl: string } = { url: path, baseUrl: "" },
 ): JelouError {
     const apiMessages = apiMessagesFrom(body, redact);
     const details: JelouErrorDetails = { status, method, path, apiMessages };
@@ -122,8 +238,16 @@ export function errorFromResponse(
     if (status === 400 || status === 422) {
         return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names.`, details);
     }
-    if (status === 404) {
+    if (status === 404 && isJelouBody(body)) {
         return new JelouNotFoundError(`${head}. The project has no integration (or does not exist).`, details);
+    }
+    if (status === 404) {
+        // A gateway's or web server's own 404: the address is wrong, which says nothing about the integration.
+        return new JelouError(
+            `Jelou API ${method} ${where.url} answered 404 with a body that is not Jelou's (no JSON envelope): ` +
+                `the address is probably wrong. Check baseUrl (now ${where.baseUrl}), the part before /v1/external-support.`,
+            details,
+        );
     }
     if (status === 429) {
         return new JelouRateLimitError(`${head}. Jelou is rate limiting; the call may be retried later.`, details);

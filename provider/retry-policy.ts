@@ -1,48 +1,58 @@
 /**
- * Every rule about what may be retried lives here, with its reason. Callers describe a failed
- * attempt (HTTP status, network error code, Retry-After) and the kind of call.
+ * Every rule about what may be retried, and what a failed attempt says about the request, lives
+ * here with its reason. Callers describe a failed attempt (HTTP status, network error code,
+ * Retry-After) and the kind of call.
  */
 
 /** `idempotent`: GET, PATCH, DELETE and regenerate (the last secret returned wins); `create`: the POST that creates. */
 export type CallKind = "idempotent" | "create";
 
-/** What a failed attempt says about the request: never reached Jelou, unknown, or answered for good. */
+/**
+ * What a failed attempt says about the request: surely not sent, may have taken effect, or refused
+ * for good by the server's own answer.
+ */
 export type AttemptOutcome = "not-processed" | "unknown" | "answered";
 
 export interface FailedAttempt {
     status?: number;
     code?: string;
     retryAfterMs?: number;
+    /** A success status whose body could not be used. */
+    unusable?: boolean;
 }
 
 export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 
-export function attemptOutcome({ status, code, retryAfterMs }: FailedAttempt): AttemptOutcome {
-    if (status === undefined) {
-        // Refused at connect: nothing was sent.
-        if (code === "ECONNREFUSED") return "not-processed";
-        // An over-large or malformed answer, or a refused redirect, is an answer: repeating gets the same.
-        if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_BODY_LENGTH_EXCEEDED" || code === "ERR_FR_TOO_MANY_REDIRECTS") {
-            return "answered";
-        }
-        // Timeout or connection dropped after sending: Jelou may have acted on it.
-        return "unknown";
-    }
-    // 429 is refused before any work is done.
-    if (status === 429) return "not-processed";
-    // 503 with Retry-After: the service declares itself unavailable, so it did not take the request.
-    if (status === 503 && retryAfterMs !== undefined) return "not-processed";
-    // 408 and 5xx: the request may have been processed before the failure.
-    if (RETRYABLE_STATUSES.includes(status)) return "unknown";
-    // Any other status is Jelou's final word.
+export function attemptOutcome({ status, code, unusable }: FailedAttempt): AttemptOutcome {
+    // Refused at connect: nothing was sent.
+    if (status === undefined) return code === "ECONNREFUSED" ? "not-processed" : "unknown";
+    // A success whose answer was lost or garbled: it may well have been applied.
+    if (unusable || status < 300) return "unknown";
+    // A redirect is refused before the API sees the request (see client.ts).
+    if (status < 400) return "answered";
+    // 408, 429 and 5xx prove nothing: gateways answer them after the request went through (a 429 or a
+    // 503 with Retry-After has been seen over a create that had landed).
+    if (RETRYABLE_STATUSES.includes(status) || status >= 500) return "unknown";
+    // Any other status is the server's final word on this request.
     return "answered";
+}
+
+/** The outcome of a call from all its attempts: one that may have taken effect makes the call's unknown. */
+export function callOutcome(attempts: AttemptOutcome[]): AttemptOutcome {
+    if (attempts.includes("unknown")) return "unknown";
+    return attempts[attempts.length - 1] ?? "not-processed";
 }
 
 /** Whether one failed attempt may be sent again. */
 export function shouldRetry(attempt: FailedAttempt, kind: CallKind): boolean {
-    const outcome = attemptOutcome(attempt);
-    if (outcome === "not-processed") return true;
-    // A create whose outcome is unknown is not repeated blindly: the caller recovers it (see create.ts).
-    if (outcome === "unknown") return kind === "idempotent";
-    return false;
+    if (attempt.unusable) return false;
+    // Nothing was sent.
+    if (attempt.code === "ECONNREFUSED") return true;
+    if (kind === "create") {
+        // The server says "not now". Should the first attempt have landed after all, the retry meets 409,
+        // which the create saga checks as possibly ours (create.ts). Anything else is not sent blindly again.
+        return attempt.status === 429 || (attempt.status === 503 && attempt.retryAfterMs !== undefined);
+    }
+    if (attempt.status === undefined) return true;
+    return RETRYABLE_STATUSES.includes(attempt.status);
 }

@@ -44,11 +44,18 @@ export interface IntegrationInputs extends JelouCredentials, RequestSettings {
 
 /** What the provider stores: every input plus what Jelou returned. */
 export interface IntegrationOutputs extends IntegrationInputs {
-    brainId: string;
-    createdAt: string;
-    signingSecret: string;
+    brainId?: string;
+    /** As Jelou said it; used to tell our integration from another when Jelou does not say ids. */
+    createdAt?: string;
+    /** Absent only while `createPending`. */
+    signingSecret?: string;
     /** When the current signing secret was issued (by the create, a rotation or an adoption). */
-    secretRotatedAt: string;
+    secretRotatedAt?: string;
+    /**
+     * Set on a resource recorded as partially created: the integration exists, or may, but its
+     * secret was not learned. The next update finishes the create (see create.ts).
+     */
+    createPending?: boolean;
 }
 
 /** Changing one of these replaces the integration (Jelou addresses it by project). */
@@ -73,15 +80,3 @@ export const ROTATION_PROPERTY = "rotationTriggers";
 
 /** Outputs kept only as Pulumi secrets. */
 export const SECRET_OUTPUTS = ["signingSecret", "authorization", "apiKey", "clientSecret"];
-
-/** An integration as Jelou describes it (the `data` of the envelope, or the bare object). */
-export interface JelouIntegration {
-    id: string;
-    brainId: string;
-    webhookUrl: string;
-    authType: AuthType;
-    signingSecret?: string;
-    createdAt?: string;
-    updatedAt?: string;
-    regeneratedAt?: string;
-}

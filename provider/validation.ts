@@ -31,6 +31,22 @@ export const REQUEST_SETTING_BOUNDS: Record<string, { min: number; max: number }
 const MAX_PROJECT_ID_LENGTH = 256;
 const MAX_URL_LENGTH = 2048;
 const MAX_SECRET_LENGTH = 4096;
+/** Shorter credentials are not real ones, and could not be told apart from ordinary words when redacting. */
+export const MIN_SECRET_LENGTH = 8;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Why a credential-like value cannot be used as it is, or undefined. Stray whitespace (a key pasted
+ * with its newline) would be sent verbatim and echoed back by a 401.
+ */
+export function secretValueProblem(property: string, value: string, { minLength = MIN_SECRET_LENGTH } = {}): string | undefined {
+    if (value.trim() !== value) return `${property} has leading or trailing whitespace (a newline from a file or a paste?): remove it`;
+    if (CONTROL_CHARACTERS.test(value)) return `${property} contains control characters: set it to the value alone`;
+    if (value.length < minLength) return `${property} is too short to be real (at least ${minLength} characters): check that it is the whole value`;
+    if (value.length > MAX_SECRET_LENGTH) return `${property} must be at most ${MAX_SECRET_LENGTH} characters`;
+    return undefined;
+}
 
 export function isUnknown(value: unknown): boolean {
     return value === UNKNOWN;
@@ -52,6 +68,9 @@ export function baseUrlProblem(value: string): string | undefined {
     }
     // It is stored in plain state and shown in previews: no credential may ride in it.
     if (url.username || url.password) return "baseUrl must not contain a user or password: give credentials as apiKey or clientId + clientSecret";
+    if (url.search || url.hash || /[?#]/.test(value)) {
+        return "baseUrl must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as " + DEFAULT_BASE_URL;
+    }
     if (url.protocol === "https:") return undefined;
     if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol === "http:") {
@@ -97,9 +116,13 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
             fail("authorization", `authorization is required when authType is "${authType}": set the credential Jelou sends to the webhook`);
         }
     }
-    if (!isUnknown(authorization) && authorization !== undefined && authorization !== null) {
+    const authorizationFailed = failures.some((f) => f.property === "authorization");
+    if (!authorizationFailed && !isUnknown(authorization) && authorization !== undefined && authorization !== null && authorization !== "") {
         if (typeof authorization !== "string") fail("authorization", "authorization must be a string");
-        else if (authorization.length > MAX_SECRET_LENGTH) fail("authorization", `authorization must be at most ${MAX_SECRET_LENGTH} characters`);
+        else {
+            const problem = secretValueProblem("authorization", authorization);
+            if (problem) fail("authorization", problem);
+        }
     }
     if (authorization !== undefined && authorization !== null && authorization !== "") inputs.authorization = authorization;
 
@@ -178,6 +201,10 @@ function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefi
     } catch {
         return fix;
     }
+    // State keeps webhookUrl in plain text, and Jelou would send the password in every event's URL.
+    if (url.username || url.password) {
+        return "webhookUrl must not contain a user or password: set authType and authorization, which are kept secret";
+    }
     if (url.protocol === "http:" && localJelou && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol !== "https:") return `${fix} (got a ${url.protocol} URL)`;
     return undefined;
@@ -186,9 +213,13 @@ function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefi
 function checkCredentials(news: Record<string, unknown>, fail: (property: string, reason: string) => void, required: boolean): void {
     const { apiKey, clientId, clientSecret } = news;
     for (const [key, value] of Object.entries({ apiKey, clientId, clientSecret })) {
-        if (value !== undefined && value !== null && !isUnknown(value)) {
+        if (value !== undefined && value !== null && value !== "" && !isUnknown(value)) {
             if (typeof value !== "string") fail(key, `${key} must be a string`);
-            else if (value.length > MAX_SECRET_LENGTH) fail(key, `${key} must be at most ${MAX_SECRET_LENGTH} characters`);
+            else {
+                // A client id is not secret: any length will do, but not stray whitespace.
+                const problem = secretValueProblem(key, value, { minLength: key === "clientId" ? 1 : MIN_SECRET_LENGTH });
+                if (problem) fail(key, problem);
+            }
         }
     }
     if ([apiKey, clientId, clientSecret].some(isUnknown)) return;

@@ -5,7 +5,7 @@ const valid = {
     projectId: "p1",
     webhookUrl: "https://support.example.com/jelou",
     authType: "bearer",
-    authorization: "token",
+    authorization: "token-0001",
     apiKey: "key-0001",
 };
 
@@ -37,6 +37,21 @@ describe("check", () => {
         ["baseUrl", { baseUrl: "ftp://127.0.0.1" }, /https: URL/],
         ["baseUrl", { baseUrl: "https://user:pw@gateway.jelou.ai/jelouapi" }, /must not contain a user or password/],
         ["maxAttempts", { maxAttempts: 0 }, /whole number from 1 to 10/],
+        // A key pasted with its newline would be sent, and echoed by a 401, verbatim.
+        ["apiKey", { apiKey: "key-0001\n" }, /apiKey has leading or trailing whitespace.*remove it/],
+        ["apiKey", { apiKey: " key-0001" }, /apiKey has leading or trailing whitespace/],
+        ["apiKey", { apiKey: "key\u0000-0001" }, /apiKey contains control characters/],
+        ["apiKey", { apiKey: "abc" }, /apiKey is too short to be real \(at least 8 characters\)/],
+        ["clientSecret", { apiKey: undefined, clientId: "id", clientSecret: "sec\t" }, /clientSecret has leading or trailing whitespace/],
+        ["clientSecret", { apiKey: undefined, clientId: "id", clientSecret: "s3" }, /clientSecret is too short/],
+        ["clientId", { apiKey: undefined, clientId: "id\n", clientSecret: "secret-0001" }, /clientId has leading or trailing whitespace/],
+        ["authorization", { authorization: "token-0001 " }, /authorization has leading or trailing whitespace/],
+        ["authorization", { authorization: "tok" }, /authorization is too short to be real/],
+        ["webhookUrl", { webhookUrl: "https://user:pass@support.example.com/jelou" }, /must not contain a user or password: set authType and authorization/],
+        ["webhookUrl", { webhookUrl: "https://user@support.example.com/jelou" }, /must not contain a user or password/],
+        ["baseUrl", { baseUrl: "https://gateway.jelou.ai/jelouapi?x=1" }, /must not have a query.*or a fragment/],
+        ["baseUrl", { baseUrl: "https://gateway.jelou.ai/jelouapi#top" }, /must not have a query.*or a fragment/],
+        ["baseUrl", { baseUrl: "https://gateway.jelou.ai/jelouapi?" }, /must not have a query/],
     ])("names %s when it is wrong (%o)", async (property, change, reason) => {
         const failures = await failuresOf({ ...valid, ...change });
         expect(failures).toHaveLength(1);

@@ -161,11 +161,11 @@ describe("read, diff and update call nothing", () => {
 });
 
 describe("delete", () => {
-    it("sends one DELETE, and an integration already gone is success", async () => {
+    it("confirms the integration is ours (GET), sends one DELETE, and an integration already gone is success", async () => {
         const { id, inputs, outs } = await created();
         sandbox.clearLog();
         await provider.delete(id, outs);
-        expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${inputs.projectId}`]);
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${inputs.projectId}`, `DELETE /v1/external-support/${inputs.projectId}`]);
         expect(sandbox.integration(inputs.projectId as string)).toBeUndefined();
 
         sandbox.clearLog();
@@ -173,8 +173,8 @@ describe("delete", () => {
         expect(sandbox.requests.map((r) => r.status)).toEqual([404]);
     });
 
-    it("reports 5xx after its retries as retryable, with Jelou's message", async () => {
-        const { id, outs } = await created({ maxAttempts: 2 });
+    it("reports 5xx after its retries as retryable, with Jelou's message, and deletes nothing it could not check", async () => {
+        const { id, inputs, outs } = await created({ maxAttempts: 2 });
         sandbox.clearLog();
         sandbox.injectFaults({ kind: "status", status: 500 }, 2);
         const error = await provider.delete(id, outs).catch((e) => e);
@@ -182,6 +182,8 @@ describe("delete", () => {
         expect(error.status).toBe(500);
         expect(error.message).toContain("Injected 500");
         expect(error.message).toContain("may be retried");
-        expect(sandbox.requests).toHaveLength(2);
+        expect(error.message).toContain("nothing was changed");
+        expect(calls(sandbox)).toEqual(Array(2).fill(`GET /v1/external-support/${inputs.projectId}`));
+        expect(sandbox.integration(inputs.projectId as string)).toBeDefined();
     });
 });

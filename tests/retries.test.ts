@@ -6,6 +6,7 @@ import {
     errorFromResponse,
     JelouConflictError,
     JelouConnectionError,
+    JelouIncompleteCreateError,
     JelouRateLimitError,
     JelouServerError,
 } from "../provider/errors";
@@ -28,7 +29,9 @@ describe("the retry rules", () => {
         [{ code: "ECONNREFUSED" }, true, true],
         [{ code: "ECONNRESET" }, true, false],
         [{ code: "ETIMEDOUT" }, true, false],
-        [{ code: "ERR_BAD_RESPONSE" }, false, false],
+        // A cut-off or garbled answer: worth asking again for an idempotent call, never a resent create.
+        [{ code: "ERR_BAD_RESPONSE" }, true, false],
+        [{ status: 200, unusable: true }, false, false],
         [{ status: 408 }, true, false],
         [{ status: 429 }, true, true],
         [{ status: 500 }, true, false],
@@ -160,6 +163,7 @@ describe("create", () => {
         ["500 after processing", { kind: "status-after", status: 500 }],
         ["the connection dropped mid-answer", { kind: "drop-after" }],
     ] as Array<[string, Fault]>)("after %s finds its integration and regenerates the lost secret", async (_name, fault) => {
+        sandbox.setShape("bare"); // the bare GET says the id
         const projectId = newProject();
         sandbox.injectFaults(fault);
         const { id, outs } = await create(projectId);
@@ -168,6 +172,14 @@ describe("create", () => {
         expect(id).toBe(held.id);
         expect(outs.signingSecret).toBe(held.signingSecret);
         expect(sandbox.integrations().filter((i) => i.brainId === projectId)).toHaveLength(1);
+    });
+
+    it("recovered against the GET envelope, which says no id, gets the stand-in id and the secret Jelou holds", async () => {
+        const projectId = newProject();
+        sandbox.injectFaults({ kind: "drop-after" });
+        const { id, outs } = await create(projectId);
+        expect(id).toBe(`project/${projectId}`);
+        expect(outs).toMatchObject({ signingSecret: sandbox.integration(projectId)!.signingSecret, createdAt: sandbox.integration(projectId)!.createdAt });
     });
 
     it("after an unknown outcome, an integration with another webhook is not taken as ours", async () => {
@@ -186,6 +198,7 @@ describe("create", () => {
         sandbox.injectFaults({ kind: "status", status: 500 });
         let resends = 0;
         const created = await createIntegration(client(), projectId, hook, {
+            declared: {},
             // Each resend is answered with a fault: before processing, then after processing on the last round.
             log: (line) => {
                 if (!line.includes("sending the create again")) return;
@@ -204,6 +217,7 @@ describe("create", () => {
         const projectId = newProject();
         sandbox.injectFaults({ kind: "status", status: 500 });
         const created = await createIntegration(client(), projectId, hook, {
+            declared: {},
             // The first create lands late, between the check and the resend.
             log: (line) => void (line.includes("sending the create again") && sandbox.seed(projectId, hook)),
         });
@@ -214,20 +228,45 @@ describe("create", () => {
         expect(created.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
     });
 
-    it("whose outcome cannot be learned is not sent again, and says what to do", async () => {
+    it("whose outcome cannot be learned is not sent again: it is recorded as partially created, with the declared inputs", async () => {
         const projectId = newProject();
         sandbox.injectFaults({ kind: "status", status: 500 }, 50);
         const error = await create(projectId).catch((e) => e);
-        expect(error.message).toMatch(/failed .*500.* could not be asked whether it was created .*adoptExisting: true/);
+        expect(error).toBeInstanceOf(JelouIncompleteCreateError);
+        expect(error.message).toMatch(/may exist in Jelou.*500.*could not be asked.*partially created; run `pulumi up` again/);
+        expect(error.id).toBe(`project/${projectId}`);
+        expect(error.properties).toMatchObject({ projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", createPending: true });
+        expect(error.properties.signingSecret).toBeUndefined();
+        expect(error.reasons).toHaveLength(1);
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), GET(projectId), GET(projectId), GET(projectId)]);
     });
 
-    it("that keeps failing before processing is sent a bounded number of times", async () => {
+    it("that keeps meeting 429 is sent a bounded number of times, then asked about, since a 429 may hide a landed create", async () => {
         const projectId = newProject();
         sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "0" }, 50);
         const error = await create(projectId).catch((e) => e);
-        expect(error).toBeInstanceOf(JelouRateLimitError);
-        expect(calls(sandbox)).toEqual(Array(4).fill(POST(projectId)));
+        expect(error).toBeInstanceOf(JelouIncompleteCreateError);
+        expect(calls(sandbox)).toEqual([...Array(4).fill(POST(projectId)), ...Array(4).fill(GET(projectId))]);
+    });
+
+    it("met with 429 until the client gives up asks Jelou, and on Jelou's 404 sends it again", async () => {
+        const projectId = newProject();
+        sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "0" }, 4);
+        const { outs } = await create(projectId);
+        expect(calls(sandbox)).toEqual([...Array(4).fill(POST(projectId)), GET(projectId), POST(projectId)]);
+        expect(outs.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
+    });
+
+    it("that fails every round, each time with Jelou's 404 to the check, ends with nothing created and says so", async () => {
+        const projectId = newProject();
+        sandbox.injectFaults({ kind: "status", status: 500 });
+        const error = await createIntegration(client(), projectId, hook, {
+            declared: {},
+            log: (line) => void (line.includes("sending the create again") && sandbox.injectFaults({ kind: "status", status: 500 })),
+        }).catch((e) => e);
+        expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), POST(projectId), GET(projectId), POST(projectId), GET(projectId)]);
+        expect(error.message).toMatch(/failed 3 times \(last: .*500.*\), and Jelou says \(404\) that the project has no integration, so nothing was created/);
+        expect(sandbox.integration(projectId)).toBeUndefined();
     });
 });
 

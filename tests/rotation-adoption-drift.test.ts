@@ -12,7 +12,8 @@ async function created(overrides: Record<string, unknown> = {}) {
 }
 
 describe("rotation", () => {
-    it("a new rotationTriggers is an in-place update with one regenerate", async () => {
+    it("a new rotationTriggers is an in-place update: one GET to confirm it is ours, one regenerate", async () => {
+        sandbox.setShape("bare");
         const { id, inputs, outs } = await created({ rotationTriggers: { version: "1" } });
         expect(outs.secretRotatedAt).toBe(outs.createdAt);
         const news = (await provider.check({}, { ...inputs, rotationTriggers: { version: "2" } })).inputs!;
@@ -20,7 +21,10 @@ describe("rotation", () => {
 
         const { outs: rotated } = await provider.update(id, outs, news);
         const held = sandbox.integration(inputs.projectId as string)!;
-        expect(calls(sandbox)).toEqual([`POST /v1/external-support/${inputs.projectId}/secret/regenerate`]);
+        expect(calls(sandbox)).toEqual([
+            `GET /v1/external-support/${inputs.projectId}`,
+            `POST /v1/external-support/${inputs.projectId}/secret/regenerate`,
+        ]);
         expect(rotated.signingSecret).toBe(held.signingSecret);
         expect(rotated.signingSecret).not.toBe(outs.signingSecret);
         expect(rotated.secretRotatedAt).toBe(held.regeneratedAt);
@@ -44,6 +48,7 @@ describe("rotation", () => {
 
 describe("adoption", () => {
     it("takes over the project's existing integration: PATCH to the declared webhook, then regenerate", async () => {
+        sandbox.setShape("bare");
         const inputs = (await provider.check({}, providerInputs(sandbox, { adoptExisting: true }))).inputs!;
         const projectId = inputs.projectId as string;
         const existing = sandbox.seed(projectId, { webhookUrl: "https://old.example.com", authType: "no_auth" });
@@ -71,6 +76,15 @@ describe("adoption", () => {
     });
 });
 
+/** PATCHes the integration directly, as someone would in Jelou's console. */
+async function changeByHand(inputs: Record<string, unknown>, fields: Record<string, string>): Promise<void> {
+    await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, {
+        method: "PATCH",
+        headers: { "x-api-key": inputs.apiKey as string, "content-type": "application/json" },
+        body: JSON.stringify(fields),
+    });
+}
+
 describe("drift detection", () => {
     it("is off by default: read calls nothing", async () => {
         const { id, outs } = await created();
@@ -78,23 +92,37 @@ describe("drift detection", () => {
         expect(sandbox.requests).toHaveLength(0);
     });
 
-    it("reads the webhook and auth type from Jelou and keeps the secret from state", async () => {
+    it("reads the webhook and auth type from Jelou (bare answers) and keeps the secret from state", async () => {
+        sandbox.setShape("bare");
         const { id, inputs, outs } = await created({ detectDrift: true });
         const projectId = inputs.projectId as string;
         expect(await provider.read(id, outs)).toEqual({ id, props: outs });
         expect(calls(sandbox)).toEqual([`GET /v1/external-support/${projectId}`]);
 
-        await fetch(`${sandbox.url}/v1/external-support/${projectId}`, {
-            method: "PATCH",
-            headers: { "x-api-key": inputs.apiKey as string, "content-type": "application/json" },
-            body: JSON.stringify({ webhookUrl: "https://changed-by-hand.example.com", authType: "no_auth" }),
-        });
+        await changeByHand(inputs, { webhookUrl: "https://changed-by-hand.example.com", authType: "no_auth" });
         const { props } = await provider.read(id, outs);
         expect(props).toEqual({ ...outs, webhookUrl: "https://changed-by-hand.example.com", authType: "no_auth" });
         expect(await provider.diff(id, props!, inputs)).toMatchObject({ changes: true, replaces: ["webhookUrl", "authType"] });
     });
 
+    it("keeps the state's value of a field Jelou does not say (the GET envelope has no authType and no id)", async () => {
+        const { id, inputs, outs } = await created({ detectDrift: true });
+        await changeByHand(inputs, { authType: "no_auth" });
+        expect(await provider.read(id, outs)).toEqual({ id, props: outs });
+        await changeByHand(inputs, { webhookUrl: "https://changed-by-hand.example.com" });
+        expect((await provider.read(id, outs)).props).toEqual({ ...outs, webhookUrl: "https://changed-by-hand.example.com" });
+    });
+
+    it("a webhook written another way (host case, default port, trailing slash) is no drift", async () => {
+        const { id, inputs, outs } = await created({ detectDrift: true, webhookUrl: "https://support.example.com/jelou" });
+        await changeByHand(inputs, { webhookUrl: "https://SUPPORT.example.com:443/jelou/" });
+        const { props } = await provider.read(id, outs);
+        expect(props).toEqual(outs);
+        expect(await provider.diff(id, props!, inputs)).toMatchObject({ changes: false });
+    });
+
     it("an integration recreated outside Pulumi reads as gone: the secret in state is not its secret", async () => {
+        sandbox.setShape("bare");
         const { id, outs, inputs } = await created({ detectDrift: true });
         const projectId = inputs.projectId as string;
         await fetch(`${sandbox.url}/v1/external-support/${projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });

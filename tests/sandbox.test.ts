@@ -29,7 +29,9 @@ describe("local Jelou", () => {
         expect(secret).toMatch(/^[0-9a-f]{64}$/);
 
         const read = await api("GET", id);
-        expect(read.body.data).toMatchObject({ id: created.body.data.id, webhookUrl: hook.webhookUrl });
+        // As documented: the GET envelope carries neither id nor authType.
+        expect(Object.keys(read.body.data).sort()).toEqual(["brainId", "createdAt", "webhookUrl"]);
+        expect(read.body.data).toMatchObject({ brainId: id, createdAt: created.body.data.createdAt, webhookUrl: hook.webhookUrl });
         expect(JSON.stringify(read.body)).not.toContain(secret);
         expect(JSON.stringify(read.body)).not.toContain("token-1");
 
@@ -38,19 +40,30 @@ describe("local Jelou", () => {
         expect(patched.body.data.updatedAt).toBeDefined();
 
         const regenerated = await api("POST", `${id}/secret/regenerate`);
+        expect(Object.keys(regenerated.body.data).sort()).toEqual(["brainId", "signingSecret"]);
         expect(regenerated.body.data.signingSecret).toMatch(/^[0-9a-f]{64}$/);
         expect(regenerated.body.data.signingSecret).not.toBe(secret);
         expect(sandbox.integration(id)!.signingSecret).toBe(regenerated.body.data.signingSecret);
 
-        expect((await api("DELETE", id)).status).toBe(200);
+        const deleted = await api("DELETE", id);
+        expect(deleted.status).toBe(200);
+        expect(deleted.body).toEqual({ message: ["Integration deleted successfully"], statusMessage: "success", status: 1 });
         expect(sandbox.integration(id)).toBeUndefined();
+        const gone = await api("GET", id);
+        expect(gone.status).toBe(404);
+        expect(gone.body).toMatchObject({ statusMessage: "failed", status: 0 });
     });
 
-    it("answers the bare shape on request", async () => {
+    it("answers the bare shape on request, with the fields the reference shows for each call", async () => {
         sandbox.setShape("bare");
-        const created = await api("POST", project(), hook);
+        const id = project();
+        const created = await api("POST", id, hook);
+        expect(Object.keys(created.body).sort()).toEqual(["authType", "brainId", "createdAt", "id", "signingSecret", "webhookUrl"]);
         expect(created.body.signingSecret).toMatch(/^[0-9a-f]{64}$/);
-        expect(created.body.data).toBeUndefined();
+        expect(Object.keys((await api("GET", id)).body).sort()).toEqual(["authType", "brainId", "createdAt", "id", "webhookUrl"]);
+        expect(Object.keys((await api("PATCH", id, { authType: "no_auth" })).body).sort())
+            .toEqual(["authType", "brainId", "createdAt", "id", "updatedAt", "webhookUrl"]);
+        expect(Object.keys((await api("POST", `${id}/secret/regenerate`)).body).sort()).toEqual(["regeneratedAt", "signingSecret"]);
     });
 
     it("accepts HTTP Basic and refuses wrong credentials with 401", async () => {

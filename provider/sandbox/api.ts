@@ -20,13 +20,48 @@ export interface SandboxIntegration {
 
 type IntegrationFields = Pick<SandboxIntegration, "webhookUrl" | "authType"> & { authorization?: string };
 
+/** The two documented answer shapes: `{ message, statusMessage, status, data }`, or the bare object. */
+export type AnswerShape = "envelope" | "bare";
+
+/**
+ * The fields each call answers with, per shape, as the reference shows them (shared/jelou-api.md):
+ * the GET envelope says neither id nor authType, regenerate's envelope has no regeneratedAt, and
+ * delete has no data in either shape.
+ */
+const FIELDS: Record<"create" | "get" | "update" | "regenerate", Record<AnswerShape, Array<keyof SandboxIntegration>>> = {
+    create: {
+        envelope: ["id", "brainId", "webhookUrl", "authType", "signingSecret", "createdAt"],
+        bare: ["id", "brainId", "webhookUrl", "authType", "signingSecret", "createdAt"],
+    },
+    get: {
+        envelope: ["brainId", "webhookUrl", "createdAt", "updatedAt"],
+        bare: ["id", "brainId", "webhookUrl", "authType", "createdAt", "updatedAt"],
+    },
+    // The PATCH envelope is not readable in the reference; it is given the bare fields.
+    update: {
+        envelope: ["id", "brainId", "webhookUrl", "authType", "createdAt", "updatedAt"],
+        bare: ["id", "brainId", "webhookUrl", "authType", "createdAt", "updatedAt"],
+    },
+    regenerate: { envelope: ["brainId", "signingSecret"], bare: ["signingSecret", "regeneratedAt"] },
+};
+
+function answer(kind: keyof typeof FIELDS, shape: AnswerShape, integration: SandboxIntegration): unknown {
+    const data = Object.fromEntries(FIELDS[kind][shape].filter((k) => integration[k] !== undefined).map((k) => [k, integration[k]]));
+    return shape === "bare" ? data : { message: ["Success"], statusMessage: "success", status: 1, data };
+}
+
+/** A failure as Jelou answers it, in either shape. */
+export function failure(message: string[]): unknown {
+    return { message, statusMessage: "failed", status: 0 };
+}
+
 export class SandboxApi {
     readonly store = new Map<string, SandboxIntegration>();
 
     constructor(private readonly allowLoopbackHttpWebhooks: boolean) {}
 
     /** Answers one request; `rest` is the path after `/v1/external-support/`, still encoded. */
-    handle(method: string, rest: string, raw: string): [number, unknown] {
+    handle(method: string, rest: string, raw: string, shape: AnswerShape = "envelope"): [number, unknown] {
         const segments = rest.split("/");
         let projectId: string;
         try {
@@ -48,7 +83,7 @@ export class SandboxApi {
             if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
             existing.signingSecret = randomBytes(32).toString("hex");
             existing.regeneratedAt = new Date().toISOString();
-            return [200, { ...publicView(existing), signingSecret: existing.signingSecret, regeneratedAt: existing.regeneratedAt }];
+            return [200, answer("regenerate", shape, existing)];
         }
         if (action !== "" || projectId === "") return [404, { message: ["Not found"] }];
         switch (method) {
@@ -57,10 +92,10 @@ export class SandboxApi {
                 if (problems.length > 0) return [422, { message: problems }];
                 if (existing) return [409, { message: [`Project ${projectId} already has an integration`] }];
                 const created = this.add(projectId, body as IntegrationFields);
-                return [200, { ...publicView(created), signingSecret: created.signingSecret }];
+                return [200, answer("create", shape, created)];
             }
             case "GET":
-                return existing ? [200, publicView(existing)] : [404, { message: [`No integration for project ${projectId}`] }];
+                return existing ? [200, answer("get", shape, existing)] : [404, { message: [`No integration for project ${projectId}`] }];
             case "PATCH": {
                 if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
                 const problems = this.fieldProblems(body, false);
@@ -69,12 +104,12 @@ export class SandboxApi {
                     if (body[key] !== undefined) (existing as unknown as Record<string, unknown>)[key] = body[key];
                 }
                 existing.updatedAt = new Date().toISOString();
-                return [200, { ...publicView(existing), updatedAt: existing.updatedAt }];
+                return [200, answer("update", shape, existing)];
             }
             case "DELETE":
                 if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
                 this.store.delete(projectId);
-                return [200, { message: ["Integration deleted successfully"] }];
+                return [200, { message: ["Integration deleted successfully"], statusMessage: "success", status: 1 }];
             default:
                 return [405, { message: [`Method ${method} not allowed`] }];
         }
@@ -117,10 +152,3 @@ export class SandboxApi {
         }
     }
 }
-
-/** The integration as GET shows it: never the secret, never the webhook's credential. */
-function publicView(integration: SandboxIntegration): Omit<SandboxIntegration, "signingSecret" | "authorization"> {
-    const { signingSecret: _secret, authorization: _authorization, ...rest } = integration;
-    return rest;
-}
-

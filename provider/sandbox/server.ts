@@ -4,7 +4,7 @@
  */
 import * as http from "http";
 import { AddressInfo, Socket } from "net";
-import { SandboxApi, SandboxIntegration } from "./api";
+import { AnswerShape, failure, SandboxApi, SandboxIntegration } from "./api";
 import { deliverEvent, Delivery, sampleEvent } from "./events";
 import { describeFault, Fault, FaultPlan, RandomFaults } from "./faults";
 
@@ -52,7 +52,7 @@ export class JelouSandbox {
     private readonly sockets = new Set<Socket>();
     private readonly server: http.Server;
     private latencyMs: number;
-    private shape: "envelope" | "bare";
+    private shape: AnswerShape;
 
     private constructor(private readonly options: SandboxOptions) {
         this.api = new SandboxApi(options.allowLoopbackHttpWebhooks ?? false);
@@ -126,7 +126,7 @@ export class JelouSandbox {
         this.latencyMs = ms;
     }
 
-    setShape(shape: "envelope" | "bare"): void {
+    setShape(shape: AnswerShape): void {
         this.shape = shape;
     }
 
@@ -175,7 +175,7 @@ export class JelouSandbox {
         const at = pathOnly.indexOf(API_PREFIX);
         if (at < 0) return [404, { message: ["Not found"] }];
         if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
-        return this.api.handle(entry.method, pathOnly.slice(at + API_PREFIX.length), raw);
+        return this.api.handle(entry.method, pathOnly.slice(at + API_PREFIX.length), raw, this.shape);
     }
 
     private async eventRoute(entry: LoggedRequest, headers: http.IncomingHttpHeaders, raw: string): Promise<[number, unknown]> {
@@ -209,15 +209,9 @@ export class JelouSandbox {
 
     private send(res: http.ServerResponse, entry: LoggedRequest, status: number, payload: unknown, headers: Record<string, string> = {}): void {
         entry.status = status;
-        const ok = status < 400;
+        // Success bodies come shaped from the API; every failure is Jelou's failure envelope.
         const record = payload as Record<string, unknown>;
-        const isMessageOnly = Object.keys(record).length === 1 && "message" in record;
-        let answer: unknown = payload;
-        if (this.shape === "envelope" || !ok || isMessageOnly) {
-            answer = ok && !isMessageOnly
-                ? { message: ["Success"], statusMessage: "success", status: 1, data: payload }
-                : { message: record.message, statusMessage: ok ? "success" : "error", status: ok ? 1 : 0 };
-        }
+        const answer = status >= 400 && !("statusMessage" in record) ? failure(record.message as string[]) : payload;
         res.writeHead(status, { "content-type": "application/json", ...headers });
         res.end(JSON.stringify(answer));
     }
