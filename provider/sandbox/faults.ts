@@ -46,7 +46,7 @@ export class FaultPlan {
 }
 
 /** A small seeded generator (public-domain mulberry32): the same seed gives the same faults. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
     let state = seed >>> 0;
     return () => {
         state = (state + 0x6d2b79f5) >>> 0;
