@@ -107,16 +107,16 @@ export function isJelouBody(body: unknown): boolean {
 function readFields(fields: Record<string, unknown>): { said: RemoteIntegration; problems: string[] } {
     const said: RemoteIntegration = {};
     const problems: string[] = [];
-    const id = plainId(fields.id);
-    if (id === null) problems.push("an id that is not a short plain string");
-    else said.id = id;
-    const brainId = plainId(fields.brainId);
-    if (brainId === null) problems.push("a brainId that is not a short plain string");
-    else said.brainId = brainId;
+    // A field not said is left out, never set to undefined: merging what two answers said keeps both.
+    for (const key of ["id", "brainId"] as const) {
+        const value = plainId(fields[key]);
+        if (value === null) problems.push(`a ${key} that is not a short plain string`);
+        else if (value !== undefined) said[key] = value;
+    }
     for (const key of ["createdAt", "updatedAt"] as const) {
         const value = plainTimestamp(fields[key]);
         if (value === null) problems.push(`a ${key} that is not a timestamp`);
-        else said[key] = value;
+        else if (value !== undefined) said[key] = value;
     }
     if (fields.webhookUrl !== undefined && fields.webhookUrl !== null) {
         const url = fields.webhookUrl;

@@ -95,6 +95,11 @@ export class JelouClient {
         return `${this.options.baseUrl.replace(/\/+$/, "")}/v1/external-support`;
     }
 
+    /** The URL actually called for an API path, as error messages show it. */
+    private urlOf(path: string): string {
+        return `${this.apiUrl}${path.slice("/v1/external-support".length)}`;
+    }
+
     /** Milliseconds left before the operation's deadline (`totalTimeoutMs`). */
     remainingMs(): number {
         return Math.max(0, this.settings.totalTimeoutMs - (Date.now() - this.startedAt));
@@ -179,7 +184,7 @@ export class JelouClient {
         attempts.push(attemptOutcome({ status: response.status, unusable: true }));
         throw new JelouUnusableAnswerError(
             `Jelou API ${method} ${this.apiUrl}${url} answered ${response.status} with ${this.redact(reading.reason)}, ` +
-                "which cannot be used as Jelou's answer.",
+                "which cannot be used as Jelou's answer. The call may be retried (run `pulumi up` again).",
             { status: response.status, method, path, said: reading.said },
         ).withOutcome(callOutcome(attempts));
     }
@@ -209,7 +214,7 @@ export class JelouClient {
 
     private deadlineError(method: string, path: string, attempts: AttemptOutcome[]): JelouError {
         return new JelouTimeoutError(
-            `Jelou API ${method} ${path} was not completed within totalTimeoutMs (${this.settings.totalTimeoutMs} ms), ` +
+            `Jelou API ${method} ${this.urlOf(path)} was not completed within totalTimeoutMs (${this.settings.totalTimeoutMs} ms), ` +
                 "the limit of the whole operation with its retries. Run it again, or raise totalTimeoutMs.",
             { method, path, code: DEADLINE_CODE },
         ).withOutcome(callOutcome(attempts));
@@ -226,18 +231,27 @@ export class JelouClient {
         let result: JelouError;
         if (error.response && error.response.status >= 300 && error.response.status < 400) {
             result = new JelouError(
-                `Jelou API ${method} ${this.apiUrl}${path.slice("/v1/external-support".length)} answered with a redirect ` +
+                `Jelou API ${method} ${this.urlOf(path)} answered with a redirect ` +
                     `(${error.response.status}); redirects are refused so that credentials are never sent elsewhere: ` +
                     `check baseUrl (now ${this.options.baseUrl}), the part before /v1/external-support.`,
                 { status: error.response.status, method, path },
             );
+        } else if (error.response && error.response.status < 300) {
+            // Headers said success, then the body was cut off (reset, or shorter than its Content-Length).
+            result = new JelouUnusableAnswerError(
+                `Jelou API ${method} ${this.urlOf(path)} answered ${error.response.status} ` +
+                    "but the body was cut off, which cannot be used as Jelou's answer. The call may be retried (run `pulumi up` again).",
+                { status: error.response.status, method, path },
+            );
         } else if (error.response) {
             result = errorFromResponse(error.response.status, method, path, error.response.data, this.redactor, {
-                url: `${this.apiUrl}${path.slice("/v1/external-support".length)}`,
+                url: this.urlOf(path),
                 baseUrl: this.options.baseUrl,
             });
         } else {
-            result = connectionError(method, path, error.code ?? "ERR_NETWORK", describeNetworkFailure(error.code, this.settings.requestTimeoutMs));
+            result = connectionError(
+                method, path, error.code ?? "ERR_NETWORK", describeNetworkFailure(error.code, this.settings.requestTimeoutMs), this.urlOf(path),
+            );
         }
         return result.withOutcome(callOutcome(attempts));
     }

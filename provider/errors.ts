@@ -222,7 +222,7 @@ export function errorFromResponse(
     const apiMessages = apiMessagesFrom(body, redact);
     const details: JelouErrorDetails = { status, method, path, apiMessages };
     const said = apiMessages.length > 0 ? `: ${apiMessages.join("; ")}` : "";
-    const head = `Jelou API ${method} ${path} failed with ${status}${said}`;
+    const head = `Jelou API ${method} ${where.url} failed with ${status}${said}`;
 
     if (status === 401 || status === 403) {
         return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${CREDENTIALS_HINT}.`, details);
@@ -245,7 +245,8 @@ export function errorFromResponse(
         // A gateway's or web server's own 404: the address is wrong, which says nothing about the integration.
         return new JelouError(
             `Jelou API ${method} ${where.url} answered 404 with a body that is not Jelou's (no JSON envelope): ` +
-                `the address is probably wrong. Check baseUrl (now ${where.baseUrl}), the part before /v1/external-support.`,
+                `the address is probably wrong. Check baseUrl (now ${where.baseUrl}), the part before /v1/external-support; ` +
+                "if it is right, the answer was garbled on the way and the call may be retried (run `pulumi up` again).",
             details,
         );
     }
@@ -258,9 +259,9 @@ export function errorFromResponse(
     return new JelouError(`${head}.`, details);
 }
 
-export function connectionError(method: string, path: string, code: string, what: string): JelouConnectionError {
+export function connectionError(method: string, path: string, code: string, what: string, url = path): JelouConnectionError {
     return new JelouConnectionError(
-        `Jelou API ${method} ${path} failed: ${what} (${code}). The call may be retried.`,
+        `Jelou API ${method} ${url} failed: ${what} (${code}). The call may be retried.`,
         { method, path, code },
     );
 }

@@ -60,7 +60,8 @@ describe("check under generated inputs", () => {
                 fc.string({ minLength: 1, maxLength: 100 }).filter((s) => s.trim() !== "" && s !== "." && s !== ".."),
                 fc.webUrl({ validSchemes: ["https"] }),
                 fc.constantFrom("bearer", "api_key", "basic", "no_auth"),
-                fc.string({ minLength: 1, maxLength: 200 }),
+                // A real credential: no stray whitespace or control characters, at least 8 characters (see check).
+                fc.string({ minLength: 8, maxLength: 200 }).filter((s) => s.trim() === s && !/[\u0000-\u001f\u007f]/.test(s)),
                 async (projectId, webhookUrl, authType, secret) => {
                     const news = { projectId, webhookUrl, authType, apiKey: secret, authorization: authType === "no_auth" ? undefined : secret };
                     expect((await provider.check({}, news)).failures).toEqual([]);

@@ -1,9 +1,12 @@
 // Fault soak through the SDK's dynamic-provider host: the local Jelou fails 30 % of requests
-// (seeded) while 50 integrations are created, half replaced, a quarter rotated and all destroyed.
+// (seeded), and a hostile gateway in front of it answers another 15 % badly after applying them
+// (no secret, an empty one, no id, text, HTML, 204, a reset or a cut body, a 503 over a landed
+// create), while 50 integrations are created, half replaced, a quarter rotated and all destroyed.
 // Like a user in a pipeline, a run that reports errors is run again; at the end the state and the
 // local Jelou must agree exactly, secrets included, and nothing may be left behind.
 import { Fault } from "../provider/sandbox/server";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { HostileGateway, Misbehaviour } from "./hostile/gateway";
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { LifecycleEngine } = require("./harness/engine");
 
@@ -19,10 +22,26 @@ const FAULTS: Fault[] = [
     { kind: "status-after", status: 500 },
     { kind: "drop-after" },
 ];
+const BAD_ANSWERS: Misbehaviour[] = [
+    { kind: "drop-field", field: "signingSecret" },
+    { kind: "set-field", field: "signingSecret", value: "  " },
+    { kind: "drop-field", field: "id" },
+    { kind: "replace", status: 200, contentType: "text/plain", body: "OK" },
+    { kind: "replace", status: 200, contentType: "text/html", body: "<html><body>OK</body></html>" },
+    { kind: "replace", status: 204 },
+    { kind: "replace", status: 503, retryAfter: "0" },
+    { kind: "reset-after-headers" },
+    { kind: "truncate" },
+];
 /** What a clear error looks like: the call, and what to do about it. */
-const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) \/v1\/external-support\/soak-\d+.*(may be retried|pulumi up|adoptExisting)/;
+const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) (http:\/\/127\.0\.0\.1:\d+)?\/v1\/external-support\/soak-\d+.*(may be retried|pulumi up|adoptExisting)/s;
 
 const sandbox = useSandbox();
+let gateway: HostileGateway;
+beforeAll(async () => {
+    gateway = await HostileGateway.start(sandbox.url);
+});
+afterAll(() => gateway.stop());
 
 function stack(version: { replaced: boolean; rotated: boolean }) {
     const integrations = Array.from({ length: COUNT }, (_, i) => ({
@@ -38,14 +57,16 @@ function stack(version: { replaced: boolean; rotated: boolean }) {
             retryBaseDelayMs: 5,
         },
     }));
-    return { JELOU_TEST_SPEC: JSON.stringify({ integrations }), JELOU_API_KEY: API_KEY, JELOU_BASE_URL: sandbox.url };
+    return { JELOU_TEST_SPEC: JSON.stringify({ integrations }), JELOU_API_KEY: API_KEY, JELOU_BASE_URL: gateway.url };
 }
 
 it("loses no secret and leaves no orphan under 30 % faults", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR, { parallel: 20 });
     sandbox.setRandomFaults({ rate: 0.3, seed: 20261124, faults: FAULTS });
+    gateway.setRandom({ rate: 0.15, seed: 20261202, pool: BAD_ANSWERS });
     const errors: string[] = [];
     let operations = 0;
+    let standIns = 0;
     const converge = async (env: Record<string, string>) => {
         for (let run = 1; run <= 4; run++) {
             const result = await engine.run(PROGRAM, { env });
@@ -60,8 +81,11 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
         for (const entry of engine.state.values()) {
             const held = sandbox.integration(entry.outputs.projectId);
             expect(held).toBeDefined();
-            expect({ id: entry.id, secret: entry.outputs.signingSecret, webhook: entry.outputs.webhookUrl })
-                .toEqual({ id: held!.id, secret: held!.signingSecret, webhook: held!.webhookUrl });
+            // Jelou's id, or the stand-in when no usable answer said it; either way Jelou's createdAt.
+            if (entry.id === `project/${held!.brainId}`) standIns += 1;
+            else expect(entry.id).toBe(held!.id);
+            expect({ createdAt: entry.outputs.createdAt, secret: entry.outputs.signingSecret, webhook: entry.outputs.webhookUrl })
+                .toEqual({ createdAt: held!.createdAt, secret: held!.signingSecret, webhook: held!.webhookUrl });
         }
     };
 
@@ -92,8 +116,10 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
         operations,
         requests: sandbox.requests.length,
         faults,
+        badAnswers: gateway.requests.filter((r) => r.misbehaviour !== "honest").length,
+        standInIds: standIns,
         retries: count(/pulumi-jelou: retrying/g),
-        recoveredCreates: count(/has the integration; regenerating its secret/g),
+        recoveredCreates: count(/has our integration \(same [^)]*\); regenerating its secret/g),
         createsSentAgain: count(/has no integration; sending the create again/g),
         errorsThenRetriedByRerun: errors.length,
     };
@@ -101,5 +127,7 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
     expect(faults).toBeGreaterThan(0.2 * sandbox.requests.length);
     expect(figures.retries).toBeGreaterThan(0);
     expect(figures.recoveredCreates).toBeGreaterThan(0);
+    expect(figures.badAnswers).toBeGreaterThan(0.1 * gateway.requests.length);
     sandbox.setRandomFaults(undefined);
+    gateway.setRandom(undefined);
 });

@@ -126,7 +126,8 @@ describe("a create that Jelou applied but answered badly is recovered: GET, then
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);
         const partial = error as JelouIncompleteCreateError;
         // What the engine records: the declared inputs (so the next diff is no replace), no secret, and the mark.
-        expect(partial.id).toBe(`project/${projectId}`);
+        // The POST's answer said Jelou's id (only the secret was missing): that id is what is recorded.
+        expect(partial.id).toBe(sandbox.integration(projectId)!.id);
         expect(partial.properties).toMatchObject({ ...inputs, createPending: true });
         expect(partial.properties.signingSecret).toBeUndefined();
         expect(await provider.diff(partial.id, partial.properties, inputs)).toMatchObject({ changes: false, replaces: [] });
@@ -237,6 +238,21 @@ describe("what is not Jelou's answer is not Jelou's word", () => {
         expect((error as Error).message).toContain(`Check baseUrl (now ${gateway.url})`);
         expect(sandbox.integration(projectId)).toBeDefined();
     });
+
+    it.each<Misbehaviour["kind"]>(["reset-after-headers", "truncate"])(
+        "an ownership GET answered 200 and then cut off (%s) changes nothing and says the call may be retried",
+        async (kind) => {
+            const inputs = await inputsFor();
+            const projectId = inputs.projectId as string;
+            const { id, outs } = await provider.create(inputs);
+            gateway.when("GET", PATH(projectId), { kind } as Misbehaviour, 10);
+            const error = await attempt(provider.delete(id, outs));
+            expect((error as Error).message).toContain(`${gateway.url}/v1/external-support/${projectId} answered 200 but the body was cut off`);
+            expect((error as Error).message).toContain("may be retried");
+            expect(gateway.requests.some((r) => r.method === "DELETE")).toBe(false);
+            expect(sandbox.integration(projectId)).toBeDefined();
+        },
+    );
 
     it("a DELETE answered with HTML is checked with a GET: Jelou's 404 says it is done", async () => {
         const inputs = await inputsFor();

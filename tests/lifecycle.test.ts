@@ -99,7 +99,8 @@ describe("lifecycle of one stack", () => {
         declared = [integration(project, { webhookUrl: "https://support.example.com/v2" })];
         const { plan } = await engine.run(PROGRAM, { env: env(declared) });
         expect(plan).toEqual([{ urn: urnOf("support"), op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
-        expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        // The GET shows that the project's integration is still ours before it is deleted.
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
         const outputs = engine.state.get(urnOf("support")).outputs;
         expect(outputs.webhookUrl).toBe("https://support.example.com/v2");
         expect(outputs.signingSecret).not.toBe(oldSecret);
@@ -110,7 +111,8 @@ describe("lifecycle of one stack", () => {
         declared = [integration(project, { webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: "marker-newtoken-8e7d" })];
         const { plan } = await engine.run(PROGRAM, { env: env(declared) });
         expect(plan[0]).toMatchObject({ op: "replace", replaces: ["authType", "authorization"] });
-        expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        // The GET shows that the project's integration is still ours before it is deleted.
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
         expect(sandbox.integration(project)).toMatchObject({ authType: "api_key", authorization: "marker-newtoken-8e7d" });
         expect(engine.state.get(urnOf("support")).outputs.signingSecret).toBe(sandbox.integration(project)!.signingSecret);
     });
@@ -139,8 +141,8 @@ describe("lifecycle of one stack", () => {
     it("10. destroy deletes each once, with the keys in state, and leaves nothing", async () => {
         const { errors } = await engine.destroy({ env: env(declared) });
         expect(errors).toEqual([]);
-        expect(calls(sandbox).sort()).toEqual([`DELETE /v1/external-support/${project}`, `DELETE /v1/external-support/${second}`].sort());
-        const keyFor = (p: string) => sandbox.requests.find((r) => r.path.endsWith(p))!.headers["x-api-key"];
+        expect(calls(sandbox).sort()).toEqual([project, second].flatMap((p) => [`GET /v1/external-support/${p}`, `DELETE /v1/external-support/${p}`]).sort());
+        const keyFor = (p: string) => sandbox.requests.find((r) => r.method === "DELETE" && r.path.endsWith(p))!.headers["x-api-key"];
         expect(keyFor(project)).toBe(OTHER_API_KEY);
         expect(keyFor(second)).toBe(API_KEY);
         expect(engine.state.size).toBe(0);
@@ -167,7 +169,8 @@ describe("a webhook that comes from another resource", () => {
         const otherOutputs = { "test:index:Receiver": { url: "https://receiver.example.com/hook" } };
         const up = await engine.run(PROGRAM, { env: env(fromReceiver), otherOutputs });
         expect(up.errors).toEqual([]);
-        expect(calls(sandbox)).toEqual([`DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        // The GET shows that the project's integration is still ours before it is deleted.
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
         expect(sandbox.integration(project)!.webhookUrl).toBe("https://receiver.example.com/hook");
         await engine.destroy({ env: env(fromReceiver) });
         expect(sandbox.integration(project)).toBeUndefined();

@@ -68,35 +68,49 @@ class LifecycleEngine {
             throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
         }
         const secrets = [...new Set([...registration.additionalSecretOutputs, ...secretKeys(registration.inputs)])];
-        const record = (id, outputs) =>
-            this.state.set(urn, { id, type: registration.type, name: registration.name, inputs: checked.inputs, outputs, secrets });
-        if (!old) {
-            if (!preview) {
-                const created = await host.create(urn, checked.inputs);
-                record(created.id, created.outputs);
+        const record = (id, outputs, initErrors) =>
+            this.state.set(urn, { id, type: registration.type, name: registration.name, inputs: checked.inputs, outputs, secrets, initErrors });
+        // The engine keeps a resource whose create or update failed to initialize, with the id and
+        // properties the provider gave, and its reasons as init errors; then reports the failure.
+        const orRecordInitFailure = async (operation) => {
+            try {
+                return await operation();
+            } catch (error) {
+                if (error.initFailure) record(error.initFailure.id, error.initFailure.outputs, error.initFailure.reasons);
+                throw error;
             }
+        };
+        const create = () => orRecordInitFailure(async () => {
+            const created = await host.create(urn, checked.inputs);
+            record(created.id, created.outputs);
+        });
+        if (!old) {
+            if (!preview) await create();
             return { urn, op: "create" };
         }
         const diff = await host.diff(urn, old.id, old.outputs, checked.inputs);
-        if (!diff.changes) return { urn, op: "same" };
+        // As the engine's step generator does: a resource with init errors gets an Update even with no diff.
+        const initErrors = old.initErrors && old.initErrors.length > 0;
+        if (!diff.changes && !initErrors) return { urn, op: "same" };
         if (diff.replaces.length > 0) {
             if (!preview) {
                 if (diff.deleteBeforeReplace || registration.deleteBeforeReplace) {
                     await host.delete(urn, old.id, old.outputs);
                     this.state.delete(urn);
-                    const created = await host.create(urn, checked.inputs);
-                    record(created.id, created.outputs);
+                    await create();
                 } else {
-                    const created = await host.create(urn, checked.inputs);
-                    await host.delete(urn, old.id, old.outputs);
-                    record(created.id, created.outputs);
+                    const replaced = this.state.get(urn);
+                    await create();
+                    await host.delete(urn, replaced.id, replaced.outputs);
                 }
             }
             return { urn, op: "replace", replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace };
         }
         if (!preview) {
-            const updated = await host.update(urn, old.id, old.outputs, checked.inputs);
-            record(old.id, updated.outputs);
+            await orRecordInitFailure(async () => {
+                const updated = await host.update(urn, old.id, old.outputs, checked.inputs);
+                record(old.id, updated.outputs);
+            });
         }
         return { urn, op: "update" };
     }

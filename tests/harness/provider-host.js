@@ -17,6 +17,7 @@ function sdk(consumerDir) {
         services: from("@pulumi/pulumi/proto/provider_grpc_pb"),
         messages: from("@pulumi/pulumi/proto/provider_pb"),
         struct: fromSdk("google-protobuf/google/protobuf/struct_pb"),
+        status: from("@pulumi/pulumi/proto/status_pb"),
     };
 }
 
@@ -67,8 +68,25 @@ class ProviderHost {
 
     call(method, request) {
         return new Promise((resolve, reject) => {
-            this.client[method](request, (error, response) => (error ? reject(error) : resolve(response)));
+            this.client[method](request, (error, response) => (error ? reject(this.withInitFailure(error)) : resolve(response)));
         });
+    }
+
+    /**
+     * A resource created but not initialized: the host packs `id`, `properties` and `reasons` of
+     * the provider's error into an ErrorResourceInitFailed in the status details, as the engine reads
+     * them. Sets `error.initFailure` to them.
+     */
+    withInitFailure(error) {
+        const raw = error.metadata && error.metadata.get("grpc-status-details-bin")[0];
+        if (!raw) return error;
+        const status = this.sdk.status.Status.deserializeBinary(raw);
+        for (const detail of status.getDetailsList()) {
+            if (detail.getTypeName() !== "pulumirpc.ErrorResourceInitFailed") continue;
+            const failed = this.sdk.messages.ErrorResourceInitFailed.deserializeBinary(detail.getValue_asU8());
+            error.initFailure = { id: failed.getId(), outputs: failed.getProperties().toJavaScript(), reasons: failed.getReasonsList() };
+        }
+        return error;
     }
 
     toStruct(value) {

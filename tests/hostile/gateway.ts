@@ -50,7 +50,8 @@ export class HostileGateway {
     private readonly server: http.Server;
 
     private constructor(private readonly upstream: string) {
-        this.server = http.createServer((req, res) => void this.handle(req, res));
+        // The local Jelou dropping the connection (one of its own faults) is passed on as a reset.
+        this.server = http.createServer((req, res) => void this.handle(req, res).catch(() => req.socket.destroy()));
         this.server.on("connection", (socket) => {
             this.sockets.add(socket);
             socket.on("close", () => this.sockets.delete(socket));
