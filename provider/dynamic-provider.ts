@@ -41,7 +41,8 @@ export async function create(inputs: Record<string, unknown>): Promise<pulumi.dy
     const integration = await createIntegration(clientFor(props), props.projectId, declaredFields(props), {
         adoptExisting: props.adoptExisting,
         log,
-        declared: props as unknown as Record<string, unknown>,
+        // With __provider: the host records the error's properties as they are, and read and delete need it.
+        declared: inputs,
     });
     return { id: integration.id, outs: outputsOf(props, integration) };
 }
@@ -99,7 +100,7 @@ export async function update(
         const integration = await resumeCreate(client, inputs.projectId, declaredFields(inputs), known, {
             adoptExisting: inputs.adoptExisting,
             log,
-            declared: inputs as unknown as Record<string, unknown>,
+            declared: news,
         });
         return { outs: outputsOf(inputs, integration) };
     }

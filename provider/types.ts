@@ -19,9 +19,12 @@ export interface JelouCredentials {
 export interface RequestSettings {
     /** Attempts per API call, the first included. */
     maxAttempts?: number;
-    /** Time limit of one HTTP attempt, in milliseconds. */
+    /** Time limit of one HTTP attempt over the whole exchange (headers and body), in milliseconds. Default 30000. */
     requestTimeoutMs?: number;
-    /** Time limit of one operation with all its retries, in milliseconds. */
+    /**
+     * Time limit of one whole operation (create, update, read or delete) with every call, retry and
+     * recovery round it makes, in milliseconds. Default 120000.
+     */
     totalTimeoutMs?: number;
     /** First backoff delay in milliseconds; each retry doubles it, plus up to 20 % jitter. */
     retryBaseDelayMs?: number;

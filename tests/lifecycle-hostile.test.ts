@@ -68,6 +68,23 @@ it("a create whose secret was never learned is recorded as partially created, an
     expect(sandbox.integration(project)).toBeUndefined();
 });
 
+it("a partially created resource can be refreshed and destroyed before any other up: the record keeps __provider", async () => {
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    const project = `partial-destroy-${process.pid}`;
+    gateway.when("POST", new RegExp(`^/v1/external-support/${project}(/secret/regenerate)?$`), { kind: "drop-field", field: "signingSecret" }, 4);
+    const first = await engine.run(PROGRAM, stack(project));
+    expect(first.plan).toEqual([{ urn: URN, op: "failed" }]);
+    // The engine records exactly the error's properties; read and delete find the provider there.
+    expect(engine.state.get(URN).outputs.__provider).toMatch(/require\("pulumi-jelou\/dynamic-provider"\)/);
+    await engine.refresh({ env: stack(project).env });
+    expect(engine.state.get(URN).outputs.createPending).toBe(true);
+    sandbox.clearLog();
+    await engine.destroy({ env: stack(project).env });
+    expect(engine.state.size).toBe(0);
+    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`]);
+    expect(sandbox.integration(project)).toBeUndefined();
+});
+
 it("a create the gateway answered 503 after it landed, retried into a 409, is ours: one integration, its secret in state", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const project = `landed-${process.pid}`;
