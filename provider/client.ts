@@ -29,6 +29,8 @@ export interface JelouClientOptions extends JelouCredentials, RequestSettings {
     baseUrl: string;
     /** Values to redact from anything the API echoes, besides the credentials (e.g. the webhook's authorization). */
     redact?: ReadonlyArray<string | undefined>;
+    /** What a 401 or 403 says about the credentials: where they came from and what to change. */
+    credentialsHint?: string;
     /** Told of every retry (for logs and tests); never given a header or a body. */
     onRetry?: (retry: RetryEvent) => void;
 }
@@ -247,6 +249,7 @@ export class JelouClient {
             result = errorFromResponse(error.response.status, method, path, error.response.data, this.redactor, {
                 url: this.urlOf(path),
                 baseUrl: this.options.baseUrl,
+                credentialsHint: this.options.credentialsHint,
             });
         } else {
             result = connectionError(

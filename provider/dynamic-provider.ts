@@ -2,12 +2,14 @@
  * The provider operations. This module's exports object is itself the `ResourceProvider` handed
  * to `dynamic.Resource`: when the package is installed, Pulumi serializes it as one
  * `require("pulumi-jelou/dynamic-provider")` instead of copying the code into every resource's
- * state. Nothing here may hold a credential, a client or a connection between calls.
+ * state. Nothing here may hold a client or a connection between calls; the stack configuration the
+ * engine hands `configure` lives in this process only and is never serialized.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RemoteIntegration } from "./answers";
 import { JelouClient } from "./client";
 import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./create";
+import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./connection";
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
 import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
 import { IntegrationInputs, IntegrationOutputs, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
@@ -15,9 +17,20 @@ import { isUnknown, validateInputs } from "./validation";
 
 const PROVIDER_KEY = "__provider";
 
+/** The stack's configuration, from the engine (once per host process, before the first operation). */
+let stackConfig: StackConfig | undefined;
+
+/** Takes `pulumi.dynamic.ConfigureRequest`; only `config.get` is used. */
+export async function configure(req: { config: StackConfig }): Promise<void> {
+    stackConfig = req.config;
+}
+
+/** Every input problem, missing credentials included, before any API call. */
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    const { inputs, failures } = validateInputs(news);
-    return { inputs, failures };
+    const resolution = resolveConnection({ given: withoutProvider(news), config: stackConfig, env: process.env });
+    const { inputs, failures } = validateInputs(news, { requireCredentials: false, baseUrl: resolution.baseUrl });
+    const reported = new Set(failures.map((f) => f.property));
+    return { inputs, failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))] };
 }
 
 export async function diff(
@@ -29,7 +42,8 @@ export async function diff(
     const replaces = REPLACE_PROPERTIES.filter(changed);
     const updates = [...UPDATE_PROPERTIES, ROTATION_PROPERTY].filter(changed);
     return {
-        changes: replaces.length > 0 || updates.length > 0,
+        // State written by 0.1.0 is rewritten once (no API call), dropping the connection it kept.
+        changes: replaces.length > 0 || updates.length > 0 || isEarlierState(olds),
         replaces,
         // Jelou allows one integration per project: the old one must go before the new one is created.
         deleteBeforeReplace: true,
@@ -38,11 +52,11 @@ export async function diff(
 
 export async function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
     const props = withoutProvider(inputs) as unknown as IntegrationInputs;
-    const integration = await createIntegration(clientFor(props), props.projectId, declaredFields(props), {
+    const integration = await createIntegration(clientFor(connectionFor(props), props), props.projectId, declaredFields(props), {
         adoptExisting: props.adoptExisting,
         log,
         // With __provider: the host records the error's properties as they are, and read and delete need it.
-        declared: inputs,
+        declared: { ...inputs, schemaVersion: SCHEMA_VERSION },
     });
     return { id: integration.id, outs: outputsOf(props, integration) };
 }
@@ -62,10 +76,11 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
         );
     }
     const state = props as unknown as IntegrationOutputs;
-    if (state.detectDrift !== true || state.createPending) return { id, props };
+    const sources = sourcesOf(props);
+    if (!resolveConnection({ ...sources, config: stackConfig, env: process.env }).detectDrift || state.createPending) return { id, props };
     let remote: RemoteIntegration;
     try {
-        remote = await clientFor(state).get(state.projectId);
+        remote = await clientFor(connectionFor(sources.given, sources.earlier), state).get(state.projectId);
     } catch (error) {
         // An empty id tells the engine the resource no longer exists.
         if (error instanceof JelouNotFoundError) return { id: "", props: {} };
@@ -96,17 +111,17 @@ export async function update(
     const inputs = withoutProvider(news) as unknown as IntegrationInputs;
     if (previous.createPending || typeof previous.signingSecret !== "string") {
         const known = { id: jelouId(id, previous), brainId: previous.brainId, createdAt: previous.createdAt };
-        const client = clientFor(inputs);
+        const client = clientFor(connectionFor(inputs, earlierOf(olds)), inputs);
         const integration = await resumeCreate(client, inputs.projectId, declaredFields(inputs), known, {
             adoptExisting: inputs.adoptExisting,
             log,
-            declared: news,
+            declared: { ...news, schemaVersion: SCHEMA_VERSION },
         });
         return { outs: outputsOf(inputs, integration) };
     }
     let { signingSecret, secretRotatedAt } = previous;
     if (!sameValue(previous.rotationTriggers, inputs.rotationTriggers)) {
-        const client = clientFor({ ...inputs, signingSecret });
+        const client = clientFor(connectionFor(inputs, earlierOf(olds)), { ...inputs, signingSecret });
         await confirmOursBeforeRotation(client, id, previous);
         ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
@@ -116,13 +131,15 @@ export async function update(
         createdAt: previous.createdAt,
         signingSecret,
         secretRotatedAt: secretRotatedAt ?? previous.createdAt,
+        schemaVersion: SCHEMA_VERSION,
     };
     return { outs: compact(outs) };
 }
 
 async function deleteIntegration(id: string, props: Record<string, unknown>): Promise<void> {
     const state = props as unknown as IntegrationOutputs;
-    const client = clientFor(state);
+    const sources = sourcesOf(props);
+    const client = clientFor(connectionFor(sources.given, sources.earlier), state);
     const found = await findOurs(client, state.projectId, knownOf(id, state));
     if (found.state === "gone") return;
     if (found.state === "not-ours") {
@@ -171,6 +188,7 @@ function outputsOf(props: IntegrationInputs, integration: CreatedResult): Record
         createdAt: integration.createdAt,
         signingSecret: integration.signingSecret,
         secretRotatedAt: integration.secretIssuedAt,
+        schemaVersion: SCHEMA_VERSION,
     };
     return compact(outs) as unknown as Record<string, unknown>;
 }
@@ -184,17 +202,38 @@ function jelouId(id: string, state: IntegrationInputs): string | undefined {
     return id === "" || isStandInId(id, state.projectId) ? undefined : id;
 }
 
-function clientFor(props: IntegrationInputs & { signingSecret?: string }): JelouClient {
+/** Outputs written by 0.1.0 hold a connection resolved from anywhere: the current stack's comes first. */
+function sourcesOf(outputs: Record<string, unknown>): { given: Record<string, unknown>; earlier?: Record<string, unknown> } {
+    return isEarlierState(outputs) ? { given: withoutConnection(outputs), earlier: outputs } : { given: outputs };
+}
+
+function earlierOf(olds: Record<string, unknown>): Record<string, unknown> | undefined {
+    return isEarlierState(olds) ? olds : undefined;
+}
+
+/** The connection for this operation; throws, calling nothing, when there is none that can be used. */
+function connectionFor(given: object, earlier?: Record<string, unknown>): OperationConnection {
+    const { connection, failures } = resolveConnection({ given: withoutProvider(given as Record<string, unknown>), earlier, config: stackConfig, env: process.env });
+    if (!connection) {
+        throw new JelouError(`Jelou was not called: ${failures.map((f) => f.reason).join("; ")}`);
+    }
+    // A credential kept by 0.1.0 is redacted too, even when the stack's is the one sent.
+    const otherCredentials = CREDENTIAL_KEYS.map((key) => earlier?.[key]).filter((v): v is string => typeof v === "string");
+    return { ...connection, otherCredentials };
+}
+
+type OperationConnection = Connection & { otherCredentials: string[] };
+
+function clientFor(connection: OperationConnection, props: IntegrationInputs & { signingSecret?: string }): JelouClient {
     return new JelouClient({
-        baseUrl: props.baseUrl,
-        apiKey: props.apiKey,
-        clientId: props.clientId,
-        clientSecret: props.clientSecret,
-        maxAttempts: props.maxAttempts,
-        requestTimeoutMs: props.requestTimeoutMs,
-        totalTimeoutMs: props.totalTimeoutMs,
-        retryBaseDelayMs: props.retryBaseDelayMs,
-        redact: [props.authorization, props.signingSecret],
+        baseUrl: connection.baseUrl,
+        ...connection.credentials,
+        maxAttempts: connection.maxAttempts,
+        requestTimeoutMs: connection.requestTimeoutMs,
+        totalTimeoutMs: connection.totalTimeoutMs,
+        retryBaseDelayMs: connection.retryBaseDelayMs,
+        credentialsHint: credentialsHint(connection),
+        redact: [props.authorization, props.signingSecret, ...connection.otherCredentials],
         onRetry: ({ method, path, attempt, status, code }) =>
             log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
     });
@@ -203,6 +242,10 @@ function clientFor(props: IntegrationInputs & { signingSecret?: string }): Jelou
 /** The host's stderr reaches the engine's diagnostics: say what is retried or recovered, never with what. */
 function log(line: string): void {
     console.error(line);
+}
+
+function withoutConnection(props: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(props).filter(([key]) => !(CONNECTION_KEYS as readonly string[]).includes(key)));
 }
 
 function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {

@@ -217,7 +217,7 @@ export function errorFromResponse(
     path: string,
     body: unknown,
     redact: Redactor,
-    where: { url: string; baseUrl: string } = { url: path, baseUrl: "" },
+    where: { url: string; baseUrl: string; credentialsHint?: string } = { url: path, baseUrl: "" },
 ): JelouError {
     const apiMessages = apiMessagesFrom(body, redact);
     const details: JelouErrorDetails = { status, method, path, apiMessages };
@@ -225,7 +225,7 @@ export function errorFromResponse(
     const head = `Jelou API ${method} ${where.url} failed with ${status}${said}`;
 
     if (status === 401 || status === 403) {
-        return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${CREDENTIALS_HINT}.`, details);
+        return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${where.credentialsHint ?? CREDENTIALS_HINT}.`, details);
     }
     if (status === 409 || (status === 422 && apiMessages.some((m) => ALREADY_EXISTS.test(m)))) {
         return new JelouConflictError(

@@ -1,5 +1,4 @@
-export { ExternalSupportIntegration, ExternalSupportIntegrationArgs } from "./resource";
-export { ConnectionArgs } from "./connection";
+export { ExternalSupportIntegration, ExternalSupportIntegrationArgs, ConnectionArgs } from "./resource";
 export { AuthType, DEFAULT_BASE_URL } from "./types";
 export {
     JelouError,

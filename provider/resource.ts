@@ -1,7 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConnectionArgs, resolveConnection } from "./connection";
 import * as provider from "./dynamic-provider";
 import { AuthType, SECRET_OUTPUTS } from "./types";
+
+/**
+ * How the provider reaches Jelou. Each may be left out: the provider then reads stack config
+ * `jelou:*`, then `JELOU_*` from the environment, when each operation runs (see the README's
+ * Credentials). Only what is given here is kept in the resource's state.
+ */
+export interface ConnectionArgs {
+    apiKey?: pulumi.Input<string>;
+    clientId?: pulumi.Input<string>;
+    clientSecret?: pulumi.Input<string>;
+    baseUrl?: pulumi.Input<string>;
+    maxAttempts?: pulumi.Input<number>;
+    requestTimeoutMs?: pulumi.Input<number>;
+    totalTimeoutMs?: pulumi.Input<number>;
+    retryBaseDelayMs?: pulumi.Input<number>;
+    /** Make `pulumi refresh` ask Jelou (GET) instead of trusting the state; also `jelou:detectDrift`. */
+    detectDrift?: pulumi.Input<boolean>;
+}
 
 export interface ExternalSupportIntegrationArgs extends ConnectionArgs {
     /** The Jelou project (brain) to integrate; one integration per project. */
@@ -38,10 +55,10 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
     declare readonly apiKey: pulumi.Output<string | undefined>;
     declare readonly clientId: pulumi.Output<string | undefined>;
     declare readonly clientSecret: pulumi.Output<string | undefined>;
-    declare readonly baseUrl: pulumi.Output<string>;
+    declare readonly baseUrl: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ExternalSupportIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
-        const connection = resolveConnection(name, args, new pulumi.Config("jelou"), process.env);
+        // Nothing is resolved here: the provider reads the stack's config and environment when each operation runs.
         const props = {
             projectId: args.projectId,
             webhookUrl: args.webhookUrl,
@@ -49,13 +66,20 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             authorization: secretIfGiven(args.authorization),
             rotationTriggers: args.rotationTriggers,
             adoptExisting: args.adoptExisting,
-            ...connection,
-            apiKey: secretIfGiven(connection.apiKey),
-            clientSecret: secretIfGiven(connection.clientSecret),
+            apiKey: secretIfGiven(args.apiKey),
+            clientId: args.clientId,
+            clientSecret: secretIfGiven(args.clientSecret),
+            baseUrl: args.baseUrl,
+            maxAttempts: args.maxAttempts,
+            requestTimeoutMs: args.requestTimeoutMs,
+            totalTimeoutMs: args.totalTimeoutMs,
+            retryBaseDelayMs: args.retryBaseDelayMs,
+            detectDrift: args.detectDrift,
             brainId: undefined,
             createdAt: undefined,
             signingSecret: undefined,
             secretRotatedAt: undefined,
+            schemaVersion: undefined,
         };
         super(
             provider,

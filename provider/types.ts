@@ -36,7 +36,8 @@ export interface IntegrationInputs extends JelouCredentials, RequestSettings {
     webhookUrl: string;
     authType: AuthType;
     authorization?: string;
-    baseUrl: string;
+    /** Given on the resource; else read from config or the environment when each operation runs. */
+    baseUrl?: string;
     /** Any change of this map regenerates the signing secret (like `random`'s keepers). */
     rotationTriggers?: Record<string, string>;
     /** Take over an integration the project already has instead of failing. */
@@ -59,6 +60,12 @@ export interface IntegrationOutputs extends IntegrationInputs {
      * secret was not learned. The next update finishes the create (see create.ts).
      */
     createPending?: boolean;
+    /**
+     * The version of the state's layout (connection.ts): absent in state written by 0.1.0, whose
+     * connection values were resolved by the program from anywhere. From 2 on, a credential or
+     * other connection setting in the state is one given on the resource.
+     */
+    schemaVersion?: number;
 }
 
 /** Changing one of these replaces the integration (Jelou addresses it by project). */

@@ -12,6 +12,8 @@ export interface ValidationOptions {
      * (`pulumi-jelou/testing`) check everything else without credentials.
      */
     requireCredentials?: boolean;
+    /** The base URL the provider will call when the inputs give none (from stack config or the environment). */
+    baseUrl?: string;
 }
 
 export interface ValidationResult {
@@ -71,6 +73,10 @@ export function baseUrlProblem(value: string): string | undefined {
     if (url.search || url.hash || /[?#]/.test(value)) {
         return "baseUrl must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as " + DEFAULT_BASE_URL;
     }
+    if (/\/v1\/external-support\/*$/.test(url.pathname)) {
+        return `baseUrl must be the address before /v1/external-support, which the provider adds itself: ` +
+            `use ${value.replace(/\/v1\/external-support\/*$/, "")}`;
+    }
     if (url.protocol === "https:") return undefined;
     if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol === "http:") {
@@ -84,7 +90,7 @@ export function baseUrlProblem(value: string): string | undefined {
  * Validates the resource's inputs before any API call. Reports every problem, each naming the
  * property and the fix; never throws, whatever it is given.
  */
-export function validateInputs(news: Record<string, unknown>, { requireCredentials = true }: ValidationOptions = {}): ValidationResult {
+export function validateInputs(news: Record<string, unknown>, { requireCredentials = true, baseUrl: fallbackBaseUrl }: ValidationOptions = {}): ValidationResult {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const inputs: Record<string, unknown> = {};
@@ -131,12 +137,14 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
         if (news[key] !== undefined && news[key] !== null && news[key] !== "") inputs[key] = news[key];
     }
 
-    const baseUrl = news.baseUrl ?? DEFAULT_BASE_URL;
-    if (!isUnknown(baseUrl)) {
-        const problem = typeof baseUrl === "string" ? baseUrlProblem(baseUrl) : "baseUrl must be a string URL";
+    // Only a baseUrl given on the resource is an input; one from config or the environment is read when each operation runs.
+    const given = news.baseUrl === null || news.baseUrl === "" ? undefined : news.baseUrl;
+    if (given !== undefined && !isUnknown(given)) {
+        const problem = typeof given === "string" ? baseUrlProblem(given) : "baseUrl must be a string URL";
         if (problem) fail("baseUrl", problem);
     }
-    inputs.baseUrl = typeof baseUrl === "string" && !isUnknown(baseUrl) ? baseUrl.replace(/\/+$/, "") : baseUrl;
+    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? given.replace(/\/+$/, "") : given;
+    const baseUrl = given ?? fallbackBaseUrl ?? DEFAULT_BASE_URL;
 
     const webhookUrl = news.webhookUrl;
     if (!isUnknown(webhookUrl)) {

@@ -18,7 +18,9 @@ describe("check", () => {
     it("accepts valid inputs and applies defaults", async () => {
         const { inputs, failures } = await provider.check({}, { ...valid, authType: undefined, authorization: undefined });
         expect(failures).toEqual([]);
-        expect(inputs).toMatchObject({ authType: "no_auth", baseUrl: DEFAULT_BASE_URL });
+        expect(inputs).toMatchObject({ authType: "no_auth" });
+        // Not given on the resource: read from config or the environment (else DEFAULT_BASE_URL) when each operation runs.
+        expect(inputs).not.toHaveProperty("baseUrl");
     });
 
     it.each([
@@ -37,6 +39,7 @@ describe("check", () => {
         ["baseUrl", { baseUrl: "ftp://127.0.0.1" }, /https: URL/],
         ["baseUrl", { baseUrl: "https://user:pw@gateway.jelou.ai/jelouapi" }, /must not contain a user or password/],
         ["maxAttempts", { maxAttempts: 0 }, /whole number from 1 to 10/],
+        ["baseUrl", { baseUrl: `${DEFAULT_BASE_URL}/v1/external-support/` }, new RegExp(`before /v1/external-support.*use ${DEFAULT_BASE_URL}$`)],
         // A key pasted with its newline would be sent, and echoed by a 401, verbatim.
         ["apiKey", { apiKey: "key-0001\n" }, /apiKey has leading or trailing whitespace.*remove it/],
         ["apiKey", { apiKey: " key-0001" }, /apiKey has leading or trailing whitespace/],

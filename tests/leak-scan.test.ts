@@ -6,6 +6,8 @@ const { LifecycleEngine } = require("./harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const WRONG_KEY = "marker-wrongkey-4b5c6d7e";
+/** In the pipeline's environment, and never used: stack config comes first. */
+const ENV_KEY = "marker-envkey-8c9d0e1f";
 
 const sandbox = useSandbox();
 
@@ -13,8 +15,19 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const seen: string[] = [];
     const secrets = new Set<string>();
+    // Credentials from stack config or the environment, in no resource's inputs or outputs, even as secrets.
+    const fromStack = [API_KEY, OTHER_API_KEY, ENV_KEY];
+    const stateHolding: string[] = [];
     const snapshot = (result?: { registrations: Array<{ inputs: Record<string, unknown> }> }) => {
         seen.push(JSON.stringify(engine.checkpoint()));
+        for (const [urn, entry] of engine.state) {
+            const raw = JSON.stringify([entry.inputs, entry.outputs]);
+            for (const key of fromStack) if (raw.includes(key)) stateHolding.push(`${urn} holds a credential from the stack`);
+        }
+        for (const r of result?.registrations ?? []) {
+            const raw = JSON.stringify(r.inputs);
+            for (const key of fromStack) if (raw.includes(key)) stateHolding.push(`${r.inputs.projectId}'s registration holds a credential from the stack`);
+        }
         for (const r of result?.registrations ?? []) seen.push(String(r.inputs.__provider));
         for (const i of sandbox.integrations()) secrets.add(i.signingSecret);
     };
@@ -30,6 +43,7 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
             ],
         }),
         JELOU_BASE_URL: sandbox.url,
+        JELOU_API_KEY: ENV_KEY,
         PULUMI_CONFIG: JSON.stringify({ "jelou:apiKey": API_KEY }),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(["jelou:apiKey"]),
     });
@@ -56,6 +70,7 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     await engine.destroy();
     snapshot();
 
+    expect(stateHolding).toEqual([]);
     const everything = [...seen, engine.log.program, engine.log.host, ...engine.log.errors].join("\n");
     // The scan covered what it claims to: errors, retries and serialized providers are in it.
     expect(everything).toContain("Jelou refused the credentials");
@@ -64,7 +79,7 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     expect(everything).toContain('require("pulumi-jelou/dynamic-provider")');
     expect(secrets.size).toBeGreaterThanOrEqual(4);
 
-    const markers = [API_KEY, OTHER_API_KEY, CLIENT_SECRET, WEBHOOK_TOKEN, WRONG_KEY, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64"), ...secrets];
+    const markers = [API_KEY, OTHER_API_KEY, ENV_KEY, CLIENT_SECRET, WEBHOOK_TOKEN, WRONG_KEY, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64"), ...secrets];
     const leaks = markers.filter((marker) => everything.includes(marker));
     expect(leaks).toEqual([]);
 });

@@ -66,9 +66,12 @@ describe("lifecycle of one stack", () => {
         expect(entry.id).toBe(stored.id);
         expect(entry.outputs).toMatchObject({
             projectId: project, brainId: project, webhookUrl: "https://support.example.com/jelou", authType: "bearer",
-            authorization: WEBHOOK_TOKEN, apiKey: API_KEY, baseUrl: sandbox.url,
-            createdAt: stored.createdAt, signingSecret: stored.signingSecret,
+            authorization: WEBHOOK_TOKEN, createdAt: stored.createdAt, signingSecret: stored.signingSecret, schemaVersion: 2,
         });
+        // The key and the address came from the environment: read when each operation runs, never kept in state.
+        expect(entry.outputs).not.toHaveProperty("apiKey");
+        expect(entry.outputs).not.toHaveProperty("baseUrl");
+        expect(entry.inputs).not.toHaveProperty("apiKey");
         expect(entry.secrets).toEqual(expect.arrayContaining(["signingSecret", "authorization", "apiKey", "clientSecret"]));
         const checkpoint = JSON.stringify(engine.checkpoint());
         for (const secret of [stored.signingSecret, API_KEY, WEBHOOK_TOKEN]) expect(checkpoint).not.toContain(secret);
@@ -117,12 +120,12 @@ describe("lifecycle of one stack", () => {
         expect(engine.state.get(urnOf("support")).outputs.signingSecret).toBe(sandbox.integration(project)!.signingSecret);
     });
 
-    it("7. a new API key alone is an update that calls nothing", async () => {
+    it("7. a new API key in the environment changes nothing in the state: same, no call", async () => {
         const before = engine.state.get(urnOf("support")).outputs;
         const { plan } = await engine.run(PROGRAM, { env: env(declared, { JELOU_API_KEY: OTHER_API_KEY }) });
-        expect(plan).toEqual([{ urn: urnOf("support"), op: "update" }]);
+        expect(plan).toEqual([{ urn: urnOf("support"), op: "same" }]);
         expect(sandbox.requests).toHaveLength(0);
-        expect(engine.state.get(urnOf("support")).outputs).toEqual({ ...before, apiKey: OTHER_API_KEY });
+        expect(engine.state.get(urnOf("support")).outputs).toEqual(before);
     });
 
     it("9. two integrations for two projects with different API keys", async () => {
@@ -131,15 +134,17 @@ describe("lifecycle of one stack", () => {
             integration(second, { apiKey: API_KEY }, "support-b"),
         ];
         const { plan } = await engine.run(PROGRAM, { env: env(declared) });
-        expect(plan.map((p: { op: string }) => p.op).sort()).toEqual(["create", "same"]);
+        // Given on the resource now: an update (no call) that keeps the key, a secret, in the state.
+        expect(plan.map((p: { op: string }) => p.op).sort()).toEqual(["create", "update"]);
         expect(calls(sandbox)).toEqual([`POST /v1/external-support/${second}`]);
         expect(sandbox.requests[0].headers["x-api-key"]).toBe(API_KEY);
         expect(engine.state.get(urnOf("support")).outputs.apiKey).toBe(OTHER_API_KEY);
         expect(engine.state.get(urnOf("support-b")).outputs.apiKey).toBe(API_KEY);
     });
 
-    it("10. destroy deletes each once, with the keys in state, and leaves nothing", async () => {
-        const { errors } = await engine.destroy({ env: env(declared) });
+    it("10. destroy deletes each once, with the keys given on each resource (over JELOU_API_KEY), and leaves nothing", async () => {
+        // The environment's key is neither: the resource's own arguments win.
+        const { errors } = await engine.destroy({ env: env(declared, { JELOU_API_KEY: "marker-apikey-unused-0000" }) });
         expect(errors).toEqual([]);
         expect(calls(sandbox).sort()).toEqual([project, second].flatMap((p) => [`GET /v1/external-support/${p}`, `DELETE /v1/external-support/${p}`]).sort());
         const keyFor = (p: string) => sandbox.requests.find((r) => r.method === "DELETE" && r.path.endsWith(p))!.headers["x-api-key"];

@@ -71,7 +71,7 @@ describe("create", () => {
         expect(error).toBeInstanceOf(JelouAuthenticationError);
         expect(error.status).toBe(401);
         expect(error.message).toContain("401");
-        expect(error.message).toContain("jelou:apiKey / JELOU_API_KEY");
+        expect(error.message).toContain("they came from the resource's apiKey: set valid ones in the program");
         expect(error.apiMessages).toEqual(["Unauthorized: invalid or missing credentials"]);
         expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain("marker-wrong-key");
         expect(sandbox.requests).toHaveLength(1);

@@ -81,62 +81,37 @@ describe("ExternalSupportIntegration under mocks", () => {
         expect(unwrapSecrets(registration.inputs)).toMatchObject({ apiKey: API_KEY, authorization: WEBHOOK_TOKEN });
     });
 
-    it("takes credentials from the resource first", async () => {
+    it("registers the connection given on the resource, and nothing from stack config or the environment", async () => {
         process.env.JELOU_API_KEY = ENV_KEY;
-        pulumi.runtime.setAllConfig({ "jelou:apiKey": CONFIG_KEY }, ["jelou:apiKey"]);
-        const { registration } = await declare({ apiKey: OTHER_API_KEY });
-        expect(unwrapSecrets(registration.inputs).apiKey).toBe(OTHER_API_KEY);
-    });
-
-    it("then from stack config", async () => {
-        process.env.JELOU_API_KEY = ENV_KEY;
+        process.env.JELOU_BASE_URL = "http://127.0.0.1:8787";
         pulumi.runtime.setAllConfig(
-            { "jelou:apiKey": CONFIG_KEY, "jelou:baseUrl": "http://127.0.0.1:9" },
+            { "jelou:apiKey": CONFIG_KEY, "jelou:baseUrl": "http://127.0.0.1:9", "jelou:maxAttempts": "7", "jelou:detectDrift": "true" },
             ["jelou:apiKey"],
         );
-        const { registration } = await declare();
-        expect(secretKeys(registration.inputs)).toContain("apiKey");
-        expect(unwrapSecrets(registration.inputs)).toMatchObject({ apiKey: CONFIG_KEY, baseUrl: "http://127.0.0.1:9" });
-    });
-
-    it("takes the request settings and detectDrift from the resource, else from jelou:* config", async () => {
-        pulumi.runtime.setAllConfig({
-            "jelou:apiKey": CONFIG_KEY, "jelou:maxAttempts": "7", "jelou:requestTimeoutMs": "5000",
-            "jelou:totalTimeoutMs": "60000", "jelou:retryBaseDelayMs": "100", "jelou:detectDrift": "true",
-        }, ["jelou:apiKey"]);
         const { registration } = await declare({ maxAttempts: 2 });
-        expect(unwrapSecrets(registration.inputs)).toMatchObject({
-            maxAttempts: 2, requestTimeoutMs: 5000, totalTimeoutMs: 60000, retryBaseDelayMs: 100, detectDrift: true,
-        });
+        const inputs = unwrapSecrets(registration.inputs);
+        expect(inputs.maxAttempts).toBe(2);
+        for (const key of ["apiKey", "clientId", "clientSecret", "baseUrl", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs", "detectDrift"]) {
+            expect(inputs[key]).toBeUndefined();
+        }
+        expect(JSON.stringify(registration.inputs)).not.toContain(CONFIG_KEY);
+        expect(JSON.stringify(registration.inputs)).not.toContain(ENV_KEY);
     });
 
-    it("then from the environment, a client id and secret included", async () => {
-        process.env.JELOU_CLIENT_ID = CLIENT_ID;
-        process.env.JELOU_CLIENT_SECRET = CLIENT_SECRET;
-        process.env.JELOU_BASE_URL = "http://127.0.0.1:8787";
-        const { registration } = await declare();
-        const inputs = unwrapSecrets(registration.inputs);
-        expect(inputs).toMatchObject({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: "http://127.0.0.1:8787" });
-        expect(inputs.apiKey).toBeUndefined();
+    it("registers credentials given on the resource as secrets, a client id and secret included", async () => {
+        const { registration } = await declare({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: "http://127.0.0.1:8787" });
+        expect(unwrapSecrets(registration.inputs)).toMatchObject({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: "http://127.0.0.1:8787" });
         expect(secretKeys(registration.inputs)).toEqual(["clientSecret"]);
     });
 
-    it("takes credentials whole from one source", async () => {
-        process.env.JELOU_CLIENT_SECRET = CLIENT_SECRET;
-        const { registration } = await declare({ clientId: CLIENT_ID });
-        expect(unwrapSecrets(registration.inputs).clientSecret).toBeUndefined();
-    });
-
-    it("without credentials, fails naming the three ways to give them", () => {
-        expect(() => new ExternalSupportIntegration("bare", { projectId: "p1", webhookUrl: "https://x.example" })).toThrow(
-            /"bare" has no Jelou credentials.*apiKey.*jelou:apiKey.*JELOU_API_KEY/,
-        );
+    it("is declared without any credentials (previews and users' unit tests need none)", async () => {
+        const { integration, registration } = await declare();
+        expect(await valueOf(integration.id)).toBe("integration-1");
+        expect(unwrapSecrets(registration.inputs).apiKey).toBeUndefined();
     });
 
     it("keeps every credential out of the serialized provider", async () => {
-        process.env.JELOU_CLIENT_ID = CLIENT_ID;
-        process.env.JELOU_CLIENT_SECRET = CLIENT_SECRET;
-        const { registration } = await declare({ authType: "basic", authorization: WEBHOOK_TOKEN });
+        const { registration } = await declare({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, authType: "basic", authorization: WEBHOOK_TOKEN });
         const serialized = String(registration.inputs.__provider);
         expect(serialized).toContain("exports.handler");
         for (const marker of [CLIENT_SECRET, WEBHOOK_TOKEN, API_KEY, "marker-"]) expect(serialized).not.toContain(marker);

@@ -54,6 +54,8 @@ export class JelouSandbox {
     private latencyMs: number;
     private shape: AnswerShape;
 
+    private readonly revoked = new Set<string>();
+
     private constructor(private readonly options: SandboxOptions) {
         this.api = new SandboxApi(options.allowLoopbackHttpWebhooks ?? false);
         this.latencyMs = options.latencyMs ?? 0;
@@ -106,6 +108,11 @@ export class JelouSandbox {
     /** Puts an integration in place directly, as if made outside Pulumi. */
     seed(projectId: string, fields: Pick<SandboxIntegration, "webhookUrl" | "authType"> & { authorization?: string }): SandboxIntegration {
         return { ...this.api.add(projectId, fields) };
+    }
+
+    /** Stops accepting this API key, as Jelou does once a key is revoked. */
+    revokeApiKey(key: string): void {
+        this.revoked.add(key);
     }
 
     /** The next `count` requests get this fault. */
@@ -200,7 +207,7 @@ export class JelouSandbox {
 
     private authorized(headers: http.IncomingHttpHeaders): boolean {
         const key = headers["x-api-key"];
-        if (typeof key === "string" && (this.options.apiKeys ?? []).includes(key)) return true;
+        if (typeof key === "string" && !this.revoked.has(key) && (this.options.apiKeys ?? []).includes(key)) return true;
         const basic = /^Basic (.+)$/i.exec(headers.authorization ?? "");
         if (!basic) return false;
         const decoded = Buffer.from(basic[1], "base64").toString();

@@ -23,6 +23,15 @@ async function inParallel(items, limit, task) {
     await Promise.all(workers);
 }
 
+/** JSON with sorted keys: the engine compares property values, not the order a Struct returns them in. */
+function canonical(value) {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    if (value && typeof value === "object") {
+        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
 class LifecycleEngine {
     /** @param consumerDir the project holding the programs and the installed package */
     constructor(consumerDir, { parallel = 10 } = {}) {
@@ -35,6 +44,9 @@ class LifecycleEngine {
 
     /** `pulumi preview` (preview: true) or `pulumi up`. */
     async run(program, { preview = false, env = {}, otherOutputs = {} } = {}) {
+        // A stack's config and the pipeline's environment persist between commands: a later refresh
+        // or destroy given none runs with these.
+        this.stackEnv = env;
         const registrations = await this.runProgram(program, { preview, env, otherOutputs });
         const ours = registrations.filter((r) => r.type === OUR_TYPE);
         const plan = [];
@@ -116,7 +128,7 @@ class LifecycleEngine {
     }
 
     /** `pulumi refresh`: Read every resource; returns the URNs whose state changed. */
-    async refresh({ env = {} } = {}) {
+    async refresh({ env = this.stackEnv ?? {} } = {}) {
         const host = await ProviderHost.start(this.consumerDir, env);
         const changed = [];
         try {
@@ -128,7 +140,7 @@ class LifecycleEngine {
                     this.state.delete(urn);
                     continue;
                 }
-                if (JSON.stringify(read.outputs) !== JSON.stringify(entry.outputs) || read.id !== entry.id) {
+                if (canonical(read.outputs) !== canonical(entry.outputs) || read.id !== entry.id) {
                     changed.push(urn);
                     this.state.set(urn, { ...entry, id: read.id, outputs: read.outputs });
                 }
@@ -140,7 +152,7 @@ class LifecycleEngine {
     }
 
     /** `pulumi destroy`. */
-    async destroy({ env = {} } = {}) {
+    async destroy({ env = this.stackEnv ?? {} } = {}) {
         const host = await ProviderHost.start(this.consumerDir, env);
         const errors = [];
         try {

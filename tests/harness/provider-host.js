@@ -37,10 +37,13 @@ class ProviderHost {
 
     async boot(env) {
         const started = process.hrtime.bigint();
+        // The stack's config reaches the program as PULUMI_CONFIG (what the CLI sets for the language
+        // host) and the provider only through Configure: the host does not get those variables.
+        const { PULUMI_CONFIG: config = "{}", PULUMI_CONFIG_SECRET_KEYS: secretKeys = "[]", ...hostEnv } = { ...process.env, ...env };
         // The engine passes its own address; the dynamic-provider host never dials it.
         this.child = spawn(process.execPath, [this.sdk.hostPath, "127.0.0.1:1"], {
             cwd: this.consumerDir,
-            env: { ...process.env, ...env },
+            env: hostEnv,
             stdio: ["ignore", "pipe", "pipe"],
         });
         this.child.stderr.on("data", (chunk) => (this.output += chunk));
@@ -62,8 +65,27 @@ class ProviderHost {
         const { grpc, services } = this.sdk;
         this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         this.bootMs = Number(process.hrtime.bigint() - started) / 1e6;
-        // The host refuses CRUD calls until it has been configured, even with nothing.
-        await this.rpc("configure", "ConfigureRequest", { setArgs: this.toStruct({}), setAcceptsecrets: true });
+        await this.configure(JSON.parse(config), JSON.parse(secretKeys));
+    }
+
+    /**
+     * Configure as the engine sends it to a dynamic provider: the whole stack config, every
+     * namespace, keys as `namespace:key`, values as strings, secret ones as secret values (which
+     * the host unwraps). The host refuses CRUD calls until it has been configured, even with nothing.
+     */
+    async configure(config, secretKeys) {
+        const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+        const args = {};
+        const request = new this.sdk.messages.ConfigureRequest();
+        for (const [key, value] of Object.entries(config)) {
+            const text = typeof value === "string" ? value : JSON.stringify(value);
+            args[key] = secretKeys.includes(key) ? { "4dabf18193072939515e22adb298388d": SECRET_SIG, value: text } : text;
+            request.getVariablesMap().set(key, text);
+        }
+        request.setArgs(this.toStruct(args));
+        request.setAcceptsecrets(true);
+        request.setAcceptresources(true);
+        await this.call("configure", request);
     }
 
     call(method, request) {
