@@ -11,3 +11,21 @@ export {
     JelouConnectionError,
 } from "./errors";
 export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./signature";
+export {
+    parseEvent,
+    classifyEvent,
+    ParseResult,
+    ParseFailureReason,
+    JelouEvent,
+    MessageEvent,
+    MessageValue,
+    MessageType,
+    MESSAGE_TYPES,
+    ConversationStartEvent,
+    ConversationCloseEvent,
+    Assignment,
+    TextContent,
+    MediaContent,
+    CaptionedMediaContent,
+    DocumentContent,
+} from "./events";

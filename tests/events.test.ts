@@ -5,7 +5,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { promisify } from "util";
-import { createReceiver } from "../examples/wired-secret/receiver";
+import { createReceiver, secretFrom } from "../examples/wired-secret/receiver";
 import * as provider from "../provider/dynamic-provider";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 
@@ -16,7 +16,12 @@ let receiver: http.Server;
 let receiverUrl: string;
 
 beforeAll(async () => {
-    receiver = createReceiver({ signingSecret: () => receiverSecret, webhookToken: WEBHOOK_TOKEN, onEvent: (event) => received.push({ event }) });
+    receiver = createReceiver({
+        secret: secretFrom(() => receiverSecret),
+        webhookToken: WEBHOOK_TOKEN,
+        answer: () => undefined,
+        onEvent: (event) => received.push({ event }),
+    }).server;
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     receiver.unref();
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/jelou`;
@@ -43,9 +48,9 @@ describe("events from the local Jelou", () => {
         receiverSecret = outs.signingSecret;
         received.length = 0;
         const delivery = await sandbox.sendEvent(inputs.projectId as string);
-        expect(delivery).toMatchObject({ url: receiverUrl, status: 204 });
+        expect(delivery).toMatchObject({ url: receiverUrl, status: 200, event: "message:text" });
         expect(received).toHaveLength(1);
-        expect(received[0].event).toMatchObject({ event: "message.created", projectId: inputs.projectId });
+        expect(received[0].event).toMatchObject({ kind: "message", event: { event_type: "message", project_id: inputs.projectId } });
     });
 
     it("signed with a rotated-away secret are refused by the receiver", async () => {
@@ -55,7 +60,7 @@ describe("events from the local Jelou", () => {
         const { outs: rotated } = await provider.update(id, outs, news);
         expect((await sandbox.sendEvent(inputs.projectId as string)).status).toBe(401);
         receiverSecret = rotated.signingSecret;
-        expect((await sandbox.sendEvent(inputs.projectId as string)).status).toBe(204);
+        expect((await sandbox.sendEvent(inputs.projectId as string)).status).toBe(200);
     });
 
     it("without the webhook's token are refused", async () => {
@@ -93,8 +98,8 @@ describe("events from the local Jelou", () => {
         const { stdout } = await promisify(execFile)(bin, ["send-event", "--project", inputs.projectId as string, "--url", sandbox.url], {
             env: { ...process.env, JELOU_API_KEY: API_KEY },
         });
-        expect(stdout).toContain(`Event delivered to ${receiverUrl}: the receiver answered 204`);
-        expect(sandbox.deliveries.at(-1)).toMatchObject({ projectId: inputs.projectId, status: 204 });
+        expect(stdout).toContain(`Event message:text delivered to ${receiverUrl}: the receiver answered 200`);
+        expect(sandbox.deliveries.at(-1)).toMatchObject({ projectId: inputs.projectId, status: 200 });
     });
 
     it("a plain-http webhook passes check only against a loopback Jelou", async () => {

@@ -1,6 +1,8 @@
 // The signing secret wired into a Kubernetes Secret that the webhook receiver (receiver.ts) mounts
-// as JELOU_SIGNING_SECRET. It stays a Pulumi secret all the way: in state, in the preview, and in
-// the Kubernetes Secret's inputs. A replace or a rotation updates the Secret in the same `pulumi up`.
+// as a volume (the file JELOU_SIGNING_SECRET, e.g. under /var/run/secrets/jelou). It stays a Pulumi
+// secret all the way: in state, in the preview, and in the Kubernetes Secret's inputs. A replace or
+// a rotation updates the Secret in the same `pulumi up`; the kubelet then swaps the mounted file and
+// the receiver re-reads it on the first signature that fails (README, "Rotation without lockout").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalSupportIntegration } from "pulumi-jelou";

@@ -55,6 +55,20 @@ export function failure(message: string[]): unknown {
     return { message, statusMessage: "failed", status: 0 };
 }
 
+/** The 422 message for a plain-http loopback webhook refused: it names the way to accept one. */
+export const HTTP_WEBHOOK_REFUSED =
+    "webhookUrl must be a public HTTPS URL (this local Jelou accepts http: webhooks on loopback only when started " +
+    "with --allow-http-webhooks, or allowLoopbackHttpWebhooks: true)";
+
+function isLoopbackHttp(value: unknown): boolean {
+    try {
+        const url = new URL(value as string);
+        return url.protocol === "http:" && isLoopbackHost(url.hostname);
+    } catch {
+        return false;
+    }
+}
+
 export class SandboxApi {
     readonly store = new Map<string, SandboxIntegration>();
 
@@ -133,7 +147,9 @@ export class SandboxApi {
     private fieldProblems(body: Record<string, unknown>, creating: boolean): string[] {
         const problems: string[] = [];
         if (creating || body.webhookUrl !== undefined) {
-            if (!this.acceptableWebhook(body.webhookUrl)) problems.push("webhookUrl must be a public HTTPS URL");
+            if (!this.acceptableWebhook(body.webhookUrl)) {
+                problems.push(isLoopbackHttp(body.webhookUrl) ? HTTP_WEBHOOK_REFUSED : "webhookUrl must be a public HTTPS URL");
+            }
         }
         if (body.authType !== undefined && !AUTH_TYPES.includes(body.authType as AuthType)) {
             problems.push(`authType must be one of ${AUTH_TYPES.join(", ")}`);
