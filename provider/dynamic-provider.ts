@@ -7,12 +7,12 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RemoteIntegration } from "./answers";
-import { JelouClient } from "./client";
+import { IntegrationFields, JelouClient } from "./client";
 import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./create";
 import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./connection";
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
 import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
-import { IntegrationInputs, IntegrationOutputs, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
+import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
 import { isUnknown, validateInputs } from "./validation";
 
 const PROVIDER_KEY = "__provider";
@@ -39,8 +39,10 @@ export async function diff(
     news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
     const changed = (key: string) => isUnknown(news[key]) || !sameValue(olds[key], news[key]);
-    const replaces = REPLACE_PROPERTIES.filter(changed);
-    const updates = [...UPDATE_PROPERTIES, ROTATION_PROPERTY].filter(changed);
+    // With inPlaceUpdates, the webhook and its auth are patched; projectId still replaces.
+    const patchable: readonly string[] = news.inPlaceUpdates === true ? PATCHABLE_PROPERTIES : [];
+    const replaces = REPLACE_PROPERTIES.filter((key) => changed(key) && !patchable.includes(key));
+    const updates = [...UPDATE_PROPERTIES, ROTATION_PROPERTY, ...patchable].filter(changed);
     return {
         // State written by 0.1.0 is rewritten once (no API call), dropping the connection it kept.
         changes: replaces.length > 0 || updates.length > 0 || isEarlierState(olds),
@@ -120,10 +122,14 @@ export async function update(
         return { outs: outputsOf(inputs, integration) };
     }
     let { signingSecret, secretRotatedAt } = previous;
-    if (!sameValue(previous.rotationTriggers, inputs.rotationTriggers)) {
+    const patch = inputs.inPlaceUpdates === true ? changedFields(previous, inputs) : undefined;
+    const rotate = !sameValue(previous.rotationTriggers, inputs.rotationTriggers);
+    if (patch || rotate) {
         const client = clientFor(connectionFor(inputs, earlierOf(olds)), { ...inputs, signingSecret });
-        await confirmOursBeforeRotation(client, id, previous);
-        ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
+        // One ownership GET before either: neither the webhook nor the secret of a stranger's integration is ours to change.
+        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", client, id, previous);
+        if (patch) await client.update(inputs.projectId, patch);
+        if (rotate) ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
     const outs: IntegrationOutputs = {
         ...inputs,
@@ -163,15 +169,24 @@ async function deleteIntegration(id: string, props: Record<string, unknown>): Pr
 }
 export { deleteIntegration as delete };
 
-/** Before a regenerate: the project's integration must be ours, or its secret is not ours to change. */
-async function confirmOursBeforeRotation(client: JelouClient, id: string, state: IntegrationOutputs): Promise<void> {
+/** The webhook fields that differ from the state's: what one PATCH sends (Jelou changes only the fields sent). */
+function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs): IntegrationFields | undefined {
+    const fields: IntegrationFields = {};
+    if (!sameValue(previous.webhookUrl, inputs.webhookUrl)) fields.webhookUrl = inputs.webhookUrl;
+    if (!sameValue(previous.authType, inputs.authType)) fields.authType = inputs.authType;
+    if (!sameValue(previous.authorization, inputs.authorization) && inputs.authorization !== undefined) fields.authorization = inputs.authorization;
+    return Object.keys(fields).length > 0 ? fields : undefined;
+}
+
+/** Before a PATCH or a regenerate: the project's integration must be ours, or it is not ours to change. */
+async function confirmOursBefore(action: string, client: JelouClient, id: string, state: IntegrationOutputs): Promise<void> {
     const found = await findOurs(client, state.projectId, knownOf(id, state));
     if (found.state === "ours") return;
     const what = found.state === "gone"
         ? `project ${state.projectId} has no integration any more (deleted outside Pulumi)`
         : `project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ${found.remote.id ?? "id not said"}, another ${found.by})`;
     throw new JelouError(
-        `Rotating the signing secret was refused: ${what}; no secret was regenerated. To manage the project's integration again, ` +
+        `${action} was refused: ${what}; nothing was changed in Jelou. To manage the project's integration again, ` +
             "run `pulumi refresh` with detectDrift: true (or jelou:detectDrift) so ours leaves the state, then `pulumi up` " +
             "with adoptExisting: true to take the project's integration over (or without it, to create one if there is none).",
     );

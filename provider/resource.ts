@@ -33,6 +33,12 @@ export interface ExternalSupportIntegrationArgs extends ConnectionArgs {
     rotationTriggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** When the project already has an integration, take it over instead of failing (default false). */
     adoptExisting?: pulumi.Input<boolean>;
+    /**
+     * Default false: a change of webhookUrl, authType or authorization replaces the integration
+     * (delete, then create: a new id and a new signingSecret). True: it is one PATCH in place
+     * (same id, same signingSecret, no window without an integration). projectId always replaces.
+     */
+    inPlaceUpdates?: pulumi.Input<boolean>;
 }
 
 /**
@@ -66,6 +72,7 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             authorization: secretIfGiven(args.authorization),
             rotationTriggers: args.rotationTriggers,
             adoptExisting: args.adoptExisting,
+            inPlaceUpdates: args.inPlaceUpdates,
             apiKey: secretIfGiven(args.apiKey),
             clientId: args.clientId,
             clientSecret: secretIfGiven(args.clientSecret),

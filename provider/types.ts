@@ -42,6 +42,8 @@ export interface IntegrationInputs extends JelouCredentials, RequestSettings {
     rotationTriggers?: Record<string, string>;
     /** Take over an integration the project already has instead of failing. */
     adoptExisting?: boolean;
+    /** A change of webhookUrl, authType or authorization is one PATCH (same id, same secret) instead of a replace. */
+    inPlaceUpdates?: boolean;
     /** `read` asks Jelou (GET) instead of returning the state as it is. */
     detectDrift?: boolean;
 }
@@ -71,6 +73,9 @@ export interface IntegrationOutputs extends IntegrationInputs {
 /** Changing one of these replaces the integration (Jelou addresses it by project). */
 export const REPLACE_PROPERTIES = ["projectId", "webhookUrl", "authType", "authorization"] as const;
 
+/** With `inPlaceUpdates`, changing one of these is one PATCH instead of a replace. */
+export const PATCHABLE_PROPERTIES = ["webhookUrl", "authType", "authorization"] as const;
+
 /** Changing one of these only changes how the API is called: an in-place update, no API call. */
 export const UPDATE_PROPERTIES = [
     "apiKey",
@@ -82,6 +87,7 @@ export const UPDATE_PROPERTIES = [
     "totalTimeoutMs",
     "retryBaseDelayMs",
     "adoptExisting",
+    "inPlaceUpdates",
     "detectDrift",
 ] as const;
 

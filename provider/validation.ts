@@ -154,7 +154,7 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
     inputs.webhookUrl = webhookUrl;
 
     checkRotationTriggers(news.rotationTriggers, inputs, fail);
-    for (const key of ["adoptExisting", "detectDrift"]) {
+    for (const key of ["adoptExisting", "inPlaceUpdates", "detectDrift"]) {
         const value = news[key];
         if (value === undefined || value === null) continue;
         if (!isUnknown(value) && typeof value !== "boolean") fail(key, `${key} must be true or false`);

@@ -197,7 +197,7 @@ describe("never a stranger's integration", () => {
     it("rotation refuses to regenerate its secret, and says what happened and how to adopt", async () => {
         const { inputs, projectId, id, outs, stranger } = await ourIntegrationReplacedByAStranger({ rotationTriggers: { v: "1" } });
         const error = await attempt(provider.update(id, outs, { ...inputs, rotationTriggers: { v: "2" } }));
-        expect((error as Error).message).toMatch(/not ours.*no secret was regenerated.*adoptExisting: true/);
+        expect((error as Error).message).toMatch(/Rotating the signing secret was refused.*not ours.*nothing was changed in Jelou.*adoptExisting: true/);
         expect(sandbox.integration(projectId)!.signingSecret).toBe(stranger.signingSecret);
         expect(gateway.requests.map((r) => r.method)).toEqual(["GET"]);
     });

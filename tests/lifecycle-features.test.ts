@@ -130,3 +130,86 @@ it("import: a read without state fails through the host, pointing to adoptExisti
         await host.stop();
     }
 });
+
+describe("inPlaceUpdates: the webhook and its auth change with one PATCH, same id and secret", () => {
+    const NEW_TOKEN = "marker-newtoken-in-place-01";
+
+    it("a webhook and auth change previews as an update and is one PATCH with the changed fields; projectId still replaces", async () => {
+        const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+        const project = `in-place-${process.pid}`;
+        await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true }));
+        const created = engine.state.get(URN);
+        sandbox.clearLog();
+
+        const changed = stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        const preview = await engine.run(PROGRAM, { preview: true, ...changed });
+        expect(preview.plan).toEqual([{ urn: URN, op: "update" }]);
+        expect(sandbox.requests).toHaveLength(0);
+
+        const up = await engine.run(PROGRAM, changed);
+        expect(up.errors).toEqual([]);
+        expect(up.plan).toEqual([{ urn: URN, op: "update" }]);
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `PATCH /v1/external-support/${project}`]);
+        expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        const held = sandbox.integration(project)!;
+        expect(held).toMatchObject({ id: created.id, webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        const updated = engine.state.get(URN);
+        expect(updated.id).toBe(created.id);
+        expect(updated.outputs.signingSecret).toBe(created.outputs.signingSecret);
+        expect(updated.outputs.signingSecret).toBe(held.signingSecret);
+        expect(updated.outputs).toMatchObject({ webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+
+        // Only the fields that changed are sent.
+        sandbox.clearLog();
+        await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v3", authType: "api_key", authorization: NEW_TOKEN }));
+        expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/v3" });
+
+        sandbox.clearLog();
+        const moved = await engine.run(PROGRAM, stack(`${project}-moved`, { inPlaceUpdates: true }));
+        expect(moved.plan).toEqual([{ urn: URN, op: "replace", replaces: ["projectId"], deleteBeforeReplace: true }]);
+        await engine.destroy();
+        expect(sandbox.integration(`${project}-moved`)).toBeUndefined();
+    });
+
+    it("without it (the default) the same change is a replace: delete first, a new secret", async () => {
+        const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+        const project = `replace-default-${process.pid}`;
+        await engine.run(PROGRAM, stack(project));
+        const preview = await engine.run(PROGRAM, { preview: true, ...stack(project, { webhookUrl: "https://support.example.com/v2" }) });
+        expect(preview.plan).toEqual([{ urn: URN, op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
+        await engine.destroy();
+    });
+
+    it("with detectDrift, a webhook changed outside Pulumi is repaired by the same PATCH, not a replace", async () => {
+        const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+        const project = `in-place-drift-${process.pid}`;
+        const declared = stack(project, { inPlaceUpdates: true, detectDrift: true });
+        await engine.run(PROGRAM, declared);
+        const { id, outputs } = engine.state.get(URN);
+        await outOfBand("PATCH", project, { webhookUrl: "https://changed-by-hand.example.com" });
+        expect(await engine.refresh()).toEqual([URN]);
+        sandbox.clearLog();
+
+        const repair = await engine.run(PROGRAM, declared);
+        expect(repair.plan).toEqual([{ urn: URN, op: "update" }]);
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `PATCH /v1/external-support/${project}`]);
+        expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/jelou" });
+        expect(sandbox.integration(project)).toMatchObject({ id, webhookUrl: "https://support.example.com/jelou", signingSecret: outputs.signingSecret });
+        expect(engine.state.get(URN).outputs.signingSecret).toBe(outputs.signingSecret);
+        await engine.destroy();
+    });
+
+    it("refuses to patch an integration that is not ours, and says how to adopt it", async () => {
+        const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+        const project = `in-place-foreign-${process.pid}`;
+        await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true }));
+        await outOfBand("DELETE", project);
+        const stranger = sandbox.seed(project, { webhookUrl: "https://someone-else.example.com", authType: "no_auth" });
+        const up = await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v2" }));
+        expect(up.errors[0]).toMatch(/Updating the webhook in place was refused: .*not ours.*nothing was changed in Jelou.*adoptExisting: true/);
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`]);
+        expect(sandbox.integration(project)).toMatchObject({ id: stranger.id, webhookUrl: "https://someone-else.example.com" });
+        engine.state.clear();
+        sandbox.seed(project, { webhookUrl: "https://x.example.com", authType: "no_auth" });
+    });
+});

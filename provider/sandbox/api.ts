@@ -113,7 +113,8 @@ export class SandboxApi {
             case "PATCH": {
                 if (!existing) return [404, { message: [`No integration for project ${projectId}`] }];
                 const problems = this.fieldProblems(body, false);
-                if (problems.length > 0) return [422, { message: problems }];
+                // The reference documents 400 for a PATCH with invalid data (422 for a create).
+                if (problems.length > 0) return [400, failure(problems)];
                 for (const key of ["webhookUrl", "authType", "authorization"] as const) {
                     if (body[key] !== undefined) (existing as unknown as Record<string, unknown>)[key] = body[key];
                 }

@@ -85,6 +85,8 @@ export interface LoggedRequest {
     /** The path as sent, still percent-encoded. */
     path: string;
     headers: http.IncomingHttpHeaders;
+    /** The request body as received (this is a test double: tests read what was sent). */
+    body?: string;
     status?: number;
     fault?: string;
     hint?: string;
@@ -279,6 +281,7 @@ export class JelouSandbox {
         });
         const bytes = await readBody(req);
         const body = bytes.toString();
+        if (body !== "") entry.body = body;
         if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
         const fault = this.faults.next();
         if (fault) entry.fault = describeFault(fault);
