@@ -12,6 +12,6 @@ module.exports = {
   globalSetup: "<rootDir>/tests/harness/global-setup.js",
   globalTeardown: "<rootDir>/tests/harness/global-teardown.js",
   // The examples import the package by name; in tests that name is the source.
-  moduleNameMapper: { "^pulumi-jelou$": "<rootDir>/provider/index.ts" },
+  moduleNameMapper: { "^pulumi-jelou$": "<rootDir>/provider/index.ts", "^pulumi-jelou/testing$": "<rootDir>/provider/testing.ts" },
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tests/tsconfig.json" }] },
 };

@@ -41,6 +41,8 @@ export interface ConnectionSources {
     earlier?: Record<string, unknown>;
     config?: StackConfig;
     env: NodeJS.ProcessEnv;
+    /** Whether no credentials at all is a failure (default true). */
+    requireCredentials?: boolean;
 }
 
 export interface ConnectionResolution {
@@ -64,7 +66,7 @@ export function isEarlierState(outputs: Record<string, unknown>): boolean {
  * Resolves the connection. Values given on the resource were checked with the other inputs; values
  * from config, the environment or earlier state are checked here, each failure naming where it came from.
  */
-export function resolveConnection({ given, earlier, config, env }: ConnectionSources): ConnectionResolution {
+export function resolveConnection({ given, earlier, config, env, requireCredentials = true }: ConnectionSources): ConnectionResolution {
     const failures: CheckFailure[] = [];
     // Values given on the resource were judged by check with the other inputs; here they only make the connection unusable.
     let usable = true;
@@ -132,7 +134,7 @@ export function resolveConnection({ given, earlier, config, env }: ConnectionSou
     const credentials: JelouCredentials = {};
     if (!credentialSource) {
         usable = false;
-        failures.push({ property: "apiKey", reason: `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}` });
+        if (requireCredentials) failures.push({ property: "apiKey", reason: `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}` });
     } else if (!CREDENTIAL_KEYS.some((key) => isUnknown(credentialSource.values[key]))) {
         for (const key of CREDENTIAL_KEYS) {
             const value = nonEmpty(credentialSource.values[key]);

@@ -13,7 +13,8 @@ import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlie
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
 import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
 import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
-import { isUnknown, validateInputs } from "./validation";
+import { checkInputs } from "./check";
+import { isUnknown } from "./validation";
 
 const PROVIDER_KEY = "__provider";
 
@@ -27,10 +28,7 @@ export async function configure(req: { config: StackConfig }): Promise<void> {
 
 /** Every input problem, missing credentials included, before any API call. */
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    const resolution = resolveConnection({ given: withoutProvider(news), config: stackConfig, env: process.env });
-    const { inputs, failures } = validateInputs(news, { requireCredentials: false, baseUrl: resolution.baseUrl });
-    const reported = new Set(failures.map((f) => f.property));
-    return { inputs, failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))] };
+    return checkInputs(news, { config: stackConfig, env: process.env });
 }
 
 export async function diff(

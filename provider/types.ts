@@ -5,6 +5,12 @@ export const AUTH_TYPES: readonly AuthType[] = ["bearer", "api_key", "basic", "n
 
 export const DEFAULT_BASE_URL = "https://gateway.jelou.ai/jelouapi";
 
+/** The module and type name the resource registers under; together the type token in state and in mocks. */
+export const RESOURCE_MODULE = "jelou";
+export const RESOURCE_TYPE_NAME = "ExternalSupportIntegration";
+/** `pulumi.dynamic.Resource` prefixes its module with `pulumi-nodejs:dynamic/`. */
+export const RESOURCE_TYPE = `pulumi-nodejs:dynamic/${RESOURCE_MODULE}:${RESOURCE_TYPE_NAME}`;
+
 /** The engine's placeholder for a value that is not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

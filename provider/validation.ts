@@ -175,19 +175,23 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
 
 const MAX_TRIGGERS = 64;
 
-/** A map of strings; an empty map is the same as none, so adding `{}` rotates nothing. */
+/**
+ * A map of strings, numbers or booleans, kept as strings: `1` and `"1"` are the same trigger, so
+ * writing a value one way or the other rotates nothing. An empty map is the same as none.
+ */
 function checkRotationTriggers(value: unknown, inputs: Record<string, unknown>, fail: (property: string, reason: string) => void): void {
     if (value === undefined || value === null) return;
     if (isUnknown(value)) {
         inputs.rotationTriggers = value;
         return;
     }
-    const reason = "rotationTriggers must be a map of strings, such as { version: \"3\" } or { month: \"2026-11\" }";
+    const reason = "rotationTriggers must be a map of strings, numbers or booleans, such as { version: 3 } or { month: \"2026-11\" }";
     if (typeof value !== "object" || Array.isArray(value)) return void fail("rotationTriggers", reason);
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length > MAX_TRIGGERS) return void fail("rotationTriggers", `rotationTriggers must have at most ${MAX_TRIGGERS} entries`);
-    if (entries.some(([, v]) => typeof v !== "string")) return void fail("rotationTriggers", reason);
-    if (entries.length > 0) inputs.rotationTriggers = value;
+    const bad = entries.find(([, v]) => !(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))));
+    if (bad) return void fail("rotationTriggers", `${reason}; rotationTriggers.${bad[0]} is not one`);
+    if (entries.length > 0) inputs.rotationTriggers = Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
 }
 
 function isLoopbackUrl(value: string): boolean {

@@ -40,9 +40,25 @@ describe("rotation", () => {
         expect(sandbox.requests).toHaveLength(0);
     });
 
-    it("rotationTriggers must be a map of strings", async () => {
-        const { failures } = await provider.check({}, providerInputs(sandbox, { rotationTriggers: { version: 3 } }));
-        expect(failures).toEqual([{ property: "rotationTriggers", reason: expect.stringContaining("map of strings") }]);
+    it("numbers and booleans are triggers too, kept as strings: 3 and \"3\" are the same trigger", async () => {
+        const { id, inputs: declared, outs } = await created({ rotationTriggers: { version: "3", monthly: "true" } });
+        const { inputs, failures } = await provider.check({}, { ...declared, rotationTriggers: { version: 3, monthly: true } });
+        expect(failures).toEqual([]);
+        expect(inputs!.rotationTriggers).toEqual({ version: "3", monthly: "true" });
+        expect(await provider.diff(id, outs, inputs!)).toMatchObject({ changes: false });
+        const bumped = (await provider.check({}, { ...inputs!, rotationTriggers: { version: 4, monthly: true } })).inputs!;
+        expect(await provider.diff(id, outs, bumped)).toMatchObject({ changes: true, replaces: [] });
+    });
+
+    it.each([
+        [{ version: { major: 3 } }, "version"],
+        [{ version: Number.NaN }, "version"],
+        [{ list: ["a"] }, "list"],
+        [{ none: null }, "none"],
+    ])("a trigger that is not a string, number or boolean is refused, naming it: %j", async (rotationTriggers, key) => {
+        const { failures } = await provider.check({}, providerInputs(sandbox, { rotationTriggers }));
+        expect(failures).toEqual([{ property: "rotationTriggers", reason: expect.stringContaining(`rotationTriggers.${key} is not one`) }]);
+        expect(sandbox.requests).toHaveLength(0);
     });
 });
 

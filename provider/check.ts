@@ -1,0 +1,29 @@
+/**
+ * The provider's `check`: every input problem before any API call. Shared by the provider and by
+ * `pulumi-jelou/testing`, so that users' unit tests judge inputs exactly as `pulumi preview` does.
+ */
+import { resolveConnection, StackConfig } from "./connection";
+import { CheckFailure, validateInputs } from "./validation";
+
+export interface CheckOptions {
+    /** The stack configuration (namespaced keys such as `jelou:apiKey`). */
+    config?: StackConfig;
+    env: NodeJS.ProcessEnv;
+    /** Whether missing credentials are a failure (default true); users' tests under mocks need none. */
+    requireCredentials?: boolean;
+}
+
+export interface CheckedInputs {
+    /** The inputs with defaults applied, as the provider stores them; `__provider` is left out. */
+    inputs: Record<string, unknown>;
+    failures: CheckFailure[];
+}
+
+export function checkInputs(news: Record<string, unknown>, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
+    const { __provider: _provider, ...given } = news;
+    const resolution = resolveConnection({ given, config, env, requireCredentials });
+    const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });
+    // A value given on the resource is reported once, by validateInputs, which names the fix.
+    const reported = new Set(failures.map((f) => f.property));
+    return { inputs, failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))] };
+}
