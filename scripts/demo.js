@@ -21,7 +21,7 @@
 // nowhere in it and that the entry decrypts back to the secret: real ciphertext, honestly made by
 // the demo's stand-in for the engine, and said so in the output.
 "use strict";
-const { execFileSync, spawnSync } = require("child_process");
+const { execFile, spawnSync } = require("child_process");
 const crypto = require("crypto");
 const fs = require("fs");
 const os = require("os");
@@ -140,11 +140,28 @@ class CliRunner {
             PULUMI_SKIP_UPDATE_CHECK: "true",
         };
         this.name = "the `pulumi` CLI found on PATH runs the program, on a temporary local file backend with a passphrase";
-        this.pulumi("stack", "init", "demo", "--non-interactive");
     }
 
+    /**
+     * Runs pulumi without blocking: the local Jelou answers the provider from this very process, so a
+     * synchronous child (execFileSync) would leave every API call unanswered until it timed out.
+     */
     pulumi(...args) {
-        return execFileSync("pulumi", args, { cwd: this.projectDir, env: this.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return new Promise((resolve, reject) => {
+            execFile("pulumi", args, { cwd: this.projectDir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+                (error, stdout, stderr) => {
+                    if (!error) return resolve(stdout);
+                    // pulumi prints its diagnostics (secrets masked) on stdout and stderr: keep the error lines.
+                    const printed = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim());
+                    const reasons = printed.filter((l) => /^error:/i.test(l)).slice(0, 3);
+                    reject(new Error(`pulumi ${args[0]} failed: ${reasons.join(" ") || `exit ${error.code}`}`));
+                });
+        });
+    }
+
+    async init() {
+        await this.pulumi("stack", "init", "demo", "--non-interactive");
+        return this;
     }
 
     /** The "Resources:" summary pulumi prints at the end of a preview, up or destroy. */
@@ -160,27 +177,28 @@ class CliRunner {
         return block;
     }
 
-    async preview() { return CliRunner.summary(this.pulumi("preview", "--non-interactive")); }
+    async preview() { return CliRunner.summary(await this.pulumi("preview", "--non-interactive")); }
 
     async up(extraEnv = {}) {
-        if (extraEnv.JELOU_SECRET_VERSION) this.pulumi("config", "set", "secretVersion", extraEnv.JELOU_SECRET_VERSION);
-        return CliRunner.summary(this.pulumi("up", "--yes", "--non-interactive"));
+        // The harness gets the secret version from the environment; a real stack keeps it in its config.
+        if (extraEnv.JELOU_SECRET_VERSION) await this.pulumi("config", "set", "secretVersion", extraEnv.JELOU_SECRET_VERSION);
+        return CliRunner.summary(await this.pulumi("up", "--yes", "--non-interactive"));
     }
 
-    async destroy() { return CliRunner.summary(this.pulumi("destroy", "--yes", "--non-interactive")); }
+    async destroy() { return CliRunner.summary(await this.pulumi("destroy", "--yes", "--non-interactive")); }
 
-    current() {
-        const outputs = JSON.parse(this.pulumi("stack", "output", "--json", "--show-secrets"));
+    async current() {
+        const outputs = JSON.parse(await this.pulumi("stack", "output", "--json", "--show-secrets"));
         return outputs.integrationId ? { id: outputs.integrationId, secret: outputs.signingSecret } : undefined;
     }
 
-    checkpoint() {
-        const text = this.pulumi("stack", "export");
+    async checkpoint() {
+        const text = await this.pulumi("stack", "export");
         return {
             text,
             how: "`pulumi stack export`, as the local file backend keeps it (passphrase secrets provider)",
             // Pulumi itself decrypts: the same export with --show-secrets, the entry at the same place.
-            decrypt: () => ours(JSON.parse(this.pulumi("stack", "export", "--show-secrets"))).outputs.signingSecret,
+            decrypt: async () => ours(JSON.parse(await this.pulumi("stack", "export", "--show-secrets"))).outputs.signingSecret,
         };
     }
 
@@ -200,8 +218,8 @@ function ours(exported) {
 // ---- the story ---------------------------------------------------------------------------------
 
 /** Shows the checkpoint's signingSecret entry as stored, and fails unless it is ciphertext of the secret. */
-function showCheckpoint(runner, secrets, label) {
-    const { text, how, decrypt } = runner.checkpoint();
+async function showCheckpoint(runner, secrets, label) {
+    const { text, how, decrypt } = await runner.checkpoint();
     const entry = ours(JSON.parse(text)).outputs.signingSecret;
     const isEnvelope = Boolean(entry && typeof entry === "object" && entry[SECRET_SIG] && /^v1:[^:]+:[^:]+$/.test(String(entry.ciphertext)));
     say(label);
@@ -223,7 +241,7 @@ function showCheckpoint(runner, secrets, label) {
     const current = secrets[0];
     let back;
     try {
-        back = isEnvelope ? decrypt(entry) : undefined;
+        back = isEnvelope ? await decrypt(entry) : undefined;
     } catch (error) {
         back = undefined;
     }
@@ -269,7 +287,7 @@ async function main() {
         const env = {
             JELOU_BASE_URL: sandbox.url, JELOU_API_KEY: apiKey, JELOU_PROJECT_ID: PROJECT_ID, JELOU_WEBHOOK_TOKEN: webhookToken,
         };
-        runner = pulumiOnPath() ? new CliRunner(consumerDir, env, passphrase) : new HarnessRunner(consumerDir, env, passphrase);
+        runner = pulumiOnPath() ? await new CliRunner(consumerDir, env, passphrase).init() : new HarnessRunner(consumerDir, env, passphrase);
         done(`a local Jelou listens on ${sandbox.url} (this machine only)`, 0);
         say(`   pulumi-jelou ${ownConsumer ? "was packed and installed into a throwaway project, as a user gets it" : "comes from the test run's install"} (${seconds(t)} s)`);
         say(`   ${runner.name}`);
@@ -281,7 +299,7 @@ async function main() {
         begin(3, "up");
         plan = await runner.up();
         done(`creates the integration in Jelou (${plan.join(", ")})`, 1);
-        const created = runner.current();
+        const created = await runner.current();
         if (!created || !created.id || typeof created.secret !== "string") throw new Error("no integration id or signing secret in state");
         known.add(created.secret);
         signingSecrets.push(created.secret);
@@ -297,7 +315,7 @@ async function main() {
 
         begin(4, "checkpoint");
         step.reported = true;
-        showCheckpoint(runner, plaintexts(), "4. checkpoint: reads the state Pulumi keeps between runs (whoever reads it must not learn the secret) — 0 API calls");
+        await showCheckpoint(runner, plaintexts(), "4. checkpoint: reads the state Pulumi keeps between runs (whoever reads it must not learn the secret) — 0 API calls");
 
         begin(5, "up again");
         plan = await runner.up();
@@ -306,7 +324,7 @@ async function main() {
         begin(6, "rotate");
         plan = await runner.up({ JELOU_SECRET_VERSION: "2" });
         done(`secretVersion 1 -> 2 asks Jelou for a new signing secret, same integration (${plan.join(", ")})`, 2);
-        const rotated = runner.current();
+        const rotated = await runner.current();
         if (!rotated || typeof rotated.secret !== "string") throw new Error("no signing secret in state after the rotation");
         known.add(rotated.secret);
         signingSecrets.push(rotated.secret);
@@ -315,7 +333,7 @@ async function main() {
         if (rotated.id !== created.id) fail("the rotation changed the integration id");
         if (rotated.secret === created.secret) fail("the rotation kept the old signing secret");
         if ((sandbox.integration(PROJECT_ID) || {}).signingSecret !== rotated.secret) fail("the local Jelou holds another signing secret than the state");
-        showCheckpoint(runner, plaintexts(), "   the checkpoint again, after the rotation:");
+        await showCheckpoint(runner, plaintexts(), "   the checkpoint again, after the rotation:");
 
         begin(7, "destroy");
         plan = await runner.destroy();
@@ -323,7 +341,7 @@ async function main() {
         const left = sandbox.integrations().length;
         say(`   checked in the local Jelou: ${left === 0 ? "no integration left" : `${plural(left, "integration")} left`}`);
         if (left !== 0) fail(`${plural(left, "integration")} left in Jelou after destroy`);
-        if (runner.current()) fail("the state still holds the integration after destroy");
+        if (await runner.current()) fail("the state still holds the integration after destroy");
     } catch (error) {
         // Provider errors are redacted at the source (and say() redacts anything known on top); the
         // harness prefixes the resource's URN, which tells a newcomer nothing here.
