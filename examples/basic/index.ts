@@ -11,6 +11,8 @@ const integration = new ExternalSupportIntegration("support", {
     webhookUrl: config.get("webhookUrl") ?? process.env.JELOU_WEBHOOK_URL ?? "https://support.example.com/jelou",
     authType: "bearer",
     authorization: config.getSecret("webhookToken") ?? process.env.JELOU_WEBHOOK_TOKEN ?? "change-me-webhook-token",
+    // Change the version (`pulumi config set secretVersion 2`) to have Jelou issue a new signing secret.
+    rotationTriggers: { version: config.get("secretVersion") ?? process.env.JELOU_SECRET_VERSION ?? "1" },
 });
 
 export const integrationId = integration.id;

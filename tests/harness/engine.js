@@ -12,7 +12,7 @@ const { secretKeys, unwrapSecrets } = require("./capture");
 const { ProviderHost } = require("./provider-host");
 
 const OUR_TYPE = "pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration";
-const CIPHERTEXT = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "<encrypted>" };
+const PLACEHOLDER = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "<encrypted>" };
 
 /** Runs `limit` tasks at a time, like the engine's step parallelism. */
 async function inParallel(items, limit, task) {
@@ -180,10 +180,18 @@ class LifecycleEngine {
         this.state.delete(urn);
     }
 
-    /** The state as a checkpoint file would hold it: secret values only as ciphertext. */
-    checkpoint() {
+    /**
+     * The state as a checkpoint file would hold it. `this.state` itself keeps secret values in
+     * plaintext (as the engine holds them in memory during a deployment); here each secret property
+     * is replaced. Without a crypter by a fixed placeholder `{ <sig>, ciphertext: "<encrypted>" }`:
+     * the shape of Pulumi's secret envelope but not real ciphertext (enough to show nothing leaks).
+     * With a crypter (harness/secrets.js, Pulumi's passphrase scheme) by real ciphertext that
+     * decrypts to the value.
+     */
+    checkpoint({ crypter } = {}) {
+        const sealed = (value) => (crypter ? crypter.seal(value) : PLACEHOLDER);
         const seal = (values, secrets) =>
-            Object.fromEntries(Object.entries(values).map(([k, v]) => [k, secrets.includes(k) ? CIPHERTEXT : v]));
+            Object.fromEntries(Object.entries(values).map(([k, v]) => [k, secrets.includes(k) ? sealed(v) : v]));
         return [...this.state].map(([urn, entry]) => ({
             urn,
             id: entry.id,
@@ -191,6 +199,15 @@ class LifecycleEngine {
             inputs: seal(entry.inputs, entry.secrets),
             outputs: seal(entry.outputs, entry.secrets),
         }));
+    }
+
+    /**
+     * The checkpoint in the shape of `pulumi stack export` on a passphrase-protected stack: the
+     * secrets provider's salt, then the resources with their secrets encrypted by `crypter`.
+     */
+    stackExport(crypter) {
+        const resources = this.checkpoint({ crypter }).map(({ urn, id, type, inputs, outputs }) => ({ urn, custom: true, id, type, inputs, outputs }));
+        return { version: 3, deployment: { secrets_providers: crypter.secretsProvider, resources } };
     }
 
     async runProgram(program, { preview, env, otherOutputs }) {
