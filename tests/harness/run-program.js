@@ -34,10 +34,25 @@ const registrations = installCapture(pulumi, {
     },
 });
 
+// A resource the SDK cannot serialize (e.g. its `__provider`) is never registered: the failure is an
+// unhandled rejection that can come after the RPC queue looks drained. `pulumi up` reports it as an
+// error, so the harness does too: it answers once the event loop has nothing left to do (with the
+// mocks nothing stays open; the unref'd timer only bounds a program that keeps a handle open).
+let unhandled;
+process.on("unhandledRejection", (error) => {
+    if (unhandled === undefined) unhandled = error;
+});
+const drained = () => new Promise((resolve) => {
+    process.once("beforeExit", resolve);
+    setTimeout(resolve, 10000).unref();
+});
+
 (async () => {
     try {
         require(path.resolve(request.program));
         await settle(pulumi);
+        await drained();
+        if (unhandled !== undefined) throw unhandled;
         fs.writeFileSync(responsePath, JSON.stringify({ registrations }));
         process.exit(0);
     } catch (error) {
