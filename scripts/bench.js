@@ -20,9 +20,9 @@ const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
 async function lifecycleCalls(consumerDir, sandbox, apiKey) {
     const engine = new LifecycleEngine(consumerDir);
-    const spec = (webhookUrl, round = "1") => ({
+    const spec = (webhookUrl, round = "1", inPlaceUpdates = false) => ({
         JELOU_TEST_SPEC: JSON.stringify({
-            integrations: [{ name: "bench", args: { projectId: "bench-life", webhookUrl, rotationTriggers: { round } } }],
+            integrations: [{ name: "bench", args: { projectId: "bench-life", webhookUrl, rotationTriggers: { round }, inPlaceUpdates } }],
         }),
         JELOU_API_KEY: apiKey, JELOU_BASE_URL: sandbox.url,
     });
@@ -39,7 +39,9 @@ async function lifecycleCalls(consumerDir, sandbox, apiKey) {
     await measure("refresh", 0, () => engine.refresh({ env: spec("https://a.example/hook") }));
     await measure("up, new webhookUrl (replace)", 3, () => engine.run(PROGRAM, { env: spec("https://b.example/hook") }));
     await measure("up, new rotationTriggers (rotation)", 2, () => engine.run(PROGRAM, { env: spec("https://b.example/hook", "2") }));
-    await measure("destroy", 2, () => engine.destroy({ env: spec("https://b.example/hook", "2") }));
+    await measure("up, inPlaceUpdates turned on", 0, () => engine.run(PROGRAM, { env: spec("https://b.example/hook", "2", true) }));
+    await measure("up, new webhookUrl with inPlaceUpdates (PATCH)", 2, () => engine.run(PROGRAM, { env: spec("https://c.example/hook", "2", true) }));
+    await measure("destroy", 2, () => engine.destroy({ env: spec("https://c.example/hook", "2", true) }));
     return { rows, provider: registrations[0].inputs.__provider };
 }
 
