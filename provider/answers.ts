@@ -90,7 +90,10 @@ export function readAnswer<K extends AnswerKind>(kind: K, body: unknown): Answer
         if (!secret.ok) return unusable(secret.reason, said);
         return { usable: true, value: { ...said, id: said.id, signingSecret: secret.value } as Parsed<K> };
     }
-    // GET and PATCH: an integration without its secret. The envelope may say neither id nor authType;
+    // PATCH's envelope is not documented: a success with no data (like DELETE's) says the change was
+    // made, and nothing reads its fields but an adoption, which keeps what the GET said.
+    if (kind === "update") return { usable: true, value: said as Parsed<K> };
+    // GET: an integration without its secret. The envelope may say neither id nor authType;
     // an answer that names nothing at all is no description of an integration.
     if (said.webhookUrl === undefined && said.id === undefined && said.createdAt === undefined) {
         return unusable("no integration in the body", said);

@@ -38,7 +38,9 @@ export async function diff(
 ): Promise<pulumi.dynamic.DiffResult> {
     const changed = (key: string) => isUnknown(news[key]) || !sameValue(olds[key], news[key]);
     // With inPlaceUpdates, the webhook and its auth are patched; projectId still replaces.
-    const patchable: readonly string[] = news.inPlaceUpdates === true ? PATCHABLE_PROPERTIES : [];
+    // Not known yet at preview: the state's setting is the best guess of what the up will do.
+    const inPlace = isUnknown(news.inPlaceUpdates) ? olds.inPlaceUpdates === true : news.inPlaceUpdates === true;
+    const patchable: readonly string[] = inPlace ? PATCHABLE_PROPERTIES : [];
     const replaces = REPLACE_PROPERTIES.filter((key) => changed(key) && !patchable.includes(key));
     const updates = [...UPDATE_PROPERTIES, ROTATION_PROPERTY, ...patchable].filter(changed);
     return {
@@ -123,7 +125,10 @@ export async function update(
     const patch = inputs.inPlaceUpdates === true ? changedFields(previous, inputs) : undefined;
     const rotate = !sameValue(previous.rotationTriggers, inputs.rotationTriggers);
     if (patch || rotate) {
-        const client = clientFor(connectionFor(inputs, earlierOf(olds)), { ...inputs, signingSecret });
+        // The state's values are redacted too: until the PATCH lands, the old authorization is the live one.
+        const client = clientFor(connectionFor(inputs, earlierOf(olds)), { ...inputs, signingSecret }, [
+            previous.authorization, previous.apiKey, previous.clientSecret,
+        ]);
         // One ownership GET before either: neither the webhook nor the secret of a stranger's integration is ours to change.
         await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", client, id, previous);
         if (patch) await client.update(inputs.projectId, patch);
@@ -173,6 +178,9 @@ function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs):
     if (!sameValue(previous.webhookUrl, inputs.webhookUrl)) fields.webhookUrl = inputs.webhookUrl;
     if (!sameValue(previous.authType, inputs.authType)) fields.authType = inputs.authType;
     if (!sameValue(previous.authorization, inputs.authorization) && inputs.authorization !== undefined) fields.authorization = inputs.authorization;
+    // A GET never shows the authorization Jelou holds: with a new auth type (a drift repair included),
+    // the declared one is sent too, or Jelou could keep an empty or stale credential under it.
+    if (fields.authType !== undefined && inputs.authorization !== undefined) fields.authorization = inputs.authorization;
     return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
@@ -237,7 +245,7 @@ function connectionFor(given: object, earlier?: Record<string, unknown>): Operat
 
 type OperationConnection = Connection & { otherCredentials: string[] };
 
-function clientFor(connection: OperationConnection, props: IntegrationInputs & { signingSecret?: string }): JelouClient {
+function clientFor(connection: OperationConnection, props: IntegrationInputs & { signingSecret?: string }, alsoSecret: unknown[] = []): JelouClient {
     return new JelouClient({
         baseUrl: connection.baseUrl,
         ...connection.credentials,
@@ -246,7 +254,7 @@ function clientFor(connection: OperationConnection, props: IntegrationInputs & {
         totalTimeoutMs: connection.totalTimeoutMs,
         retryBaseDelayMs: connection.retryBaseDelayMs,
         credentialsHint: credentialsHint(connection),
-        redact: [props.authorization, props.signingSecret, ...connection.otherCredentials],
+        redact: [props.authorization, props.signingSecret, ...connection.otherCredentials, ...alsoSecret.filter((v): v is string => typeof v === "string")],
         onRetry: ({ method, path, attempt, status, code }) =>
             log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
     });

@@ -126,8 +126,16 @@ function encodedForms(value: string): string[] {
     const json = JSON.stringify(value).slice(1, -1);
     const percent = encodeURIComponent(value);
     const html = value.replace(/[&<>"'/]/g, (c) => HTML_ESCAPES[c]);
+    const base64 = Buffer.from(value, "utf8").toString("base64");
     return [
         value,
+        // A server may echo a credential as it reached it (a Basic header's token, without its padding) or re-encode it.
+        base64,
+        base64.replace(/=+$/, ""),
+        // A value that is itself base64 (the Basic token), echoed without its padding.
+        ...(/[^=]{8,}=+$/.test(value) ? [value.replace(/=+$/, "")] : []),
+        Buffer.from(value, "utf8").toString("base64url"),
+        encodeURIComponent(encodeURIComponent(value)),
         json,
         json.replace(/\//g, "\\/"),
         percent,
@@ -227,7 +235,9 @@ export function errorFromResponse(
     if (status === 401 || status === 403) {
         return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${where.credentialsHint ?? CREDENTIALS_HINT}.`, details);
     }
-    if (status === 409 || (status === 422 && apiMessages.some((m) => ALREADY_EXISTS.test(m)))) {
+    // Only a create can meet the project's existing integration; a PATCH's "duplicate" is about its fields.
+    const isCreate = method === "POST" && !/\/(secret\/regenerate|conversations\/[^/]*)$/.test(path);
+    if (isCreate && (status === 409 || (status === 422 && apiMessages.some((m) => ALREADY_EXISTS.test(m))))) {
         return new JelouConflictError(
             `${head}. The project already has an integration, and Jelou allows one per project. ` +
                 "Delete it in Jelou (or from the stack that manages it), set adoptExisting: true to take it over, " +
@@ -236,7 +246,8 @@ export function errorFromResponse(
         );
     }
     if (status === 400 || status === 422) {
-        return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names.`, details);
+        const unchanged = method === "PATCH" ? " Nothing was changed in Jelou." : "";
+        return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names.${unchanged}`, details);
     }
     if (status === 404 && isJelouBody(body)) {
         return new JelouNotFoundError(`${head}. The project has no integration (or does not exist).`, details);

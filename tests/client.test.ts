@@ -1,7 +1,7 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { JelouClient } from "../provider/client";
-import { apiMessagesFrom, JelouConnectionError, JelouError, JelouValidationError } from "../provider/errors";
+import { apiMessagesFrom, makeRedactor, JelouConnectionError, JelouError, JelouValidationError } from "../provider/errors";
 import { API_KEY, CLIENT_SECRET, WEBHOOK_TOKEN } from "./helpers/fixtures";
 
 /** A one-off loopback server answering every request with `handler`; closed after each test. */
@@ -102,5 +102,21 @@ describe("JelouClient", () => {
         expect(apiMessagesFrom({ message: "only" })).toEqual(["only"]);
         expect(apiMessagesFrom({})).toEqual([]);
         expect(apiMessagesFrom("")).toEqual([]);
+    });
+});
+
+describe("makeRedactor: the forms a server may echo a credential in", () => {
+    const clientSecret = "client-secret-9f8e7d6c";
+    const basic = Buffer.from(`client-id:${clientSecret}`).toString("base64");
+    it.each([
+        ["base64 of the secret", Buffer.from(clientSecret).toString("base64")],
+        ["the Basic token without its padding", basic.replace(/=+$/, "")],
+        ["base64url", Buffer.from(clientSecret).toString("base64url")],
+        ["URL-encoded twice", encodeURIComponent(encodeURIComponent(`${clientSecret}/x`))],
+    ])("%s is redacted", (_form, echoed) => {
+        const redact = makeRedactor([clientSecret, basic, `${clientSecret}/x`]);
+        const text = redact(`the server said: ${echoed} (end)`);
+        expect(text).not.toContain(echoed);
+        expect(text).toContain("the server said:");
     });
 });

@@ -4,7 +4,7 @@
 // credential or signing secret shows in any message or log line.
 import * as http from "http";
 import * as provider from "../provider/dynamic-provider";
-import { JelouIncompleteCreateError, makeRedactor } from "../provider/errors";
+import { JelouIncompleteCreateError, JelouValidationError, makeRedactor } from "../provider/errors";
 import { API_KEY, providerInputs, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 import { HostileGateway, Misbehaviour } from "./hostile/gateway";
 
@@ -334,5 +334,39 @@ describe("secrets", () => {
             await new Promise((r) => proxy.close(r));
         }
         expect(seen).toEqual([]);
+    });
+});
+
+describe("in-place updates under a hostile API", () => {
+    const NEW_TOKEN = "receiver-token-new-4f9a2c";
+
+    async function createdInPlace() {
+        const inputs = await inputsFor({ inPlaceUpdates: true });
+        const { id, outs } = await provider.create(inputs);
+        issued.push(String(outs.signingSecret));
+        return { id, inputs, outs: outs as Record<string, unknown>, projectId: inputs.projectId as string };
+    }
+
+    it("a PATCH answered with a success envelope and no data is a done update: the state follows Jelou", async () => {
+        const { id, inputs, outs, projectId } = await createdInPlace();
+        gateway.when("PATCH", PATH(projectId), { kind: "replace", status: 200, contentType: "application/json", body: JSON.stringify({ message: ["Integration updated"], statusMessage: "success", status: 1 }) });
+        const news = (await provider.check({}, { ...inputs, webhookUrl: "https://moved.example.com/jelou" })).inputs!;
+        const { outs: updated } = await provider.update(id, outs, news);
+        expect(updated).toMatchObject({ webhookUrl: "https://moved.example.com/jelou", signingSecret: outs.signingSecret });
+        expect(sandbox.integration(projectId)).toMatchObject({ id, webhookUrl: "https://moved.example.com/jelou", signingSecret: outs.signingSecret });
+    });
+
+    it("a refused PATCH that echoes the old authorization (raw, URL-encoded, base64) shows none of it, and is no conflict", async () => {
+        const { id, inputs, outs, projectId } = await createdInPlace();
+        const old = String(outs.authorization);
+        const echo = `duplicate: current authorization ${old}; ${encodeURIComponent(old)}; ${Buffer.from(old).toString("base64").replace(/=+$/, "")}`;
+        gateway.when("PATCH", PATH(projectId), { kind: "replace", status: 422, contentType: "application/json", body: JSON.stringify({ message: [echo], statusMessage: "failed", status: 0 }) });
+        const news = (await provider.check({}, { ...inputs, authorization: NEW_TOKEN })).inputs!;
+        const error = await attempt(provider.update(id, outs, news));
+        expect(error).toBeInstanceOf(JelouValidationError);
+        const message = (error as Error).message;
+        for (const form of [old, encodeURIComponent(old), Buffer.from(old).toString("base64").replace(/=+$/, ""), NEW_TOKEN]) expect(message).not.toContain(form);
+        expect(message).toContain("Nothing was changed in Jelou");
+        expect(message).not.toMatch(/adoptExisting/);
     });
 });

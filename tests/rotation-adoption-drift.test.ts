@@ -1,5 +1,6 @@
 import * as provider from "../provider/dynamic-provider";
 import { calls, providerInputs, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
+import { UNKNOWN } from "../provider/types";
 
 const sandbox = useSandbox();
 
@@ -150,5 +151,27 @@ describe("drift detection", () => {
         const { id, outs, inputs } = await created({ detectDrift: true });
         await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
         expect(await provider.read(id, outs)).toEqual({ id: "", props: {} });
+    });
+});
+
+describe("in-place repair of auth drift", () => {
+    it("a new authType is patched together with the declared authorization: a GET never shows what Jelou holds", async () => {
+        const { id, inputs, outs } = await created({ inPlaceUpdates: true });
+        const projectId = inputs.projectId as string;
+        // As a drift read leaves it after someone switched the integration to no_auth outside Pulumi.
+        const drifted = { ...outs, authType: "no_auth" };
+        const diff = await provider.diff(id, drifted, inputs);
+        expect(diff).toMatchObject({ changes: true, replaces: [] });
+        await provider.update(id, drifted, inputs);
+        const patch = sandbox.requests.find((r) => r.method === "PATCH");
+        expect(JSON.parse(String(patch!.body))).toEqual({ authType: "bearer", authorization: WEBHOOK_TOKEN });
+        expect(sandbox.integration(projectId)).toMatchObject({ authType: "bearer", authorization: WEBHOOK_TOKEN });
+    });
+
+    it("inPlaceUpdates not known yet at preview: the state's setting decides, so the preview does not show a replace the up will not do", async () => {
+        const { id, inputs, outs } = await created({ inPlaceUpdates: true });
+        const news = { ...inputs, webhookUrl: "https://moved.example.com/jelou", inPlaceUpdates: UNKNOWN };
+        expect(await provider.diff(id, outs, news)).toMatchObject({ changes: true, replaces: [] });
+        expect(await provider.diff(id, { ...outs, inPlaceUpdates: false }, news)).toMatchObject({ replaces: ["webhookUrl"] });
     });
 });

@@ -8,6 +8,7 @@ import { AddressInfo } from "net";
 import * as path from "path";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
 import { useSpyReceiver } from "./helpers/spy-receiver";
+import { classifyFailure } from "../provider/sandbox/events";
 
 const bin = () => path.join(process.env.JELOU_CONSUMER_DIR as string, "node_modules", ".bin", "jelou-sandbox");
 const sandbox = useSandbox({ allowLoopbackHttpWebhooks: true, deliveryTimeoutMs: 500 });
@@ -266,5 +267,15 @@ describe("conversations from the command line", () => {
         expect(late.stderr).toContain(`Conversation ${conversationId} is closed`);
         const event = await run(["send-event", "--project", id, "--type", "conversation.close", "--conversation", conversationId]);
         expect(event.stdout).toContain("Event conversation.close delivered");
+    });
+});
+
+describe("delivery failures never quote a webhook's user, password or query", () => {
+    it("fetch's own message, which quotes the URL whole, is reduced to scheme, host and path", () => {
+        const quoted = new TypeError("Request cannot be constructed from a URL that includes credentials: https://hookuser:hookPASSWORD@127.0.0.1:9/h?token=QUERYTOKEN");
+        const { failure, error } = classifyFailure(quoted, 1000);
+        expect(failure).toBe("other");
+        expect(error).toContain("https://127.0.0.1:9/h");
+        expect(error).not.toMatch(/hookuser|hookPASSWORD|QUERYTOKEN/);
     });
 });

@@ -28,7 +28,9 @@ function createConsumer() {
     const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT))[0].filename;
     const version = (name) => require(require.resolve(`${name}/package.json`, { paths: [ROOT] })).version;
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "jelou-consumer", version: "1.0.0", private: true }));
-    const specs = [path.join(dir, path.basename(packed)), `@pulumi/pulumi@${version("@pulumi/pulumi")}`, `typescript@${version("typescript")}`];
+    const specs = [path.join(dir, path.basename(packed)), `@pulumi/pulumi@${version("@pulumi/pulumi")}`, `typescript@${version("typescript")}`,
+        // What a TypeScript stack has beside them; the type-level test compiles a user program with it.
+        `@types/node@${version("@types/node")}`];
     if (pm === "pnpm") {
         // The layout is stated on the command line so that no user or global config can turn hoisting
         // on. Dependency build scripts stay skipped (pnpm's default; the only one, protobufjs's
