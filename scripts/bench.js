@@ -131,9 +131,9 @@ async function main() {
             "|---|---:|---:|",
             ...rows.map((r) => `| ${r.step} | ${r.calls} | ${r.minimum} |`),
             "",
-            "Destroy, replace and rotation each cost one `GET` more than the bare minimum of calls: before a `DELETE` " +
-                "or a regenerate the provider asks Jelou whether the project's integration is still the one in the state, " +
-                "so that it never deletes, or changes the secret of, an integration someone else created.",
+            "Destroy, replace, rotation and an in-place update each cost one `GET` more than the bare minimum of calls: " +
+                "before a `DELETE`, a regenerate or a `PATCH` the provider asks Jelou whether the project's integration is still the one in the state, " +
+                "so that it never deletes, or changes the webhook or the secret of, an integration someone else created.",
             "",
             "## Costs",
             "",
