@@ -19,8 +19,14 @@ export interface CheckedInputs {
     failures: CheckFailure[];
 }
 
+/** The properties without the serialized provider the SDK adds to every dynamic resource's. */
+export function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
+    const { __provider: _provider, ...rest } = props;
+    return rest;
+}
+
 export function checkInputs(news: Record<string, unknown>, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
-    const { __provider: _provider, ...given } = news;
+    const given = withoutProvider(news);
     const resolution = resolveConnection({ given, config, env, requireCredentials });
     const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });
     // A value given on the resource is reported once, by validateInputs, which names the fix.

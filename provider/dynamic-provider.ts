@@ -13,10 +13,8 @@ import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlie
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
 import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
 import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
-import { checkInputs } from "./check";
+import { checkInputs, withoutProvider } from "./check";
 import { isUnknown } from "./validation";
-
-const PROVIDER_KEY = "__provider";
 
 /** The stack's configuration, from the engine (once per host process, before the first operation). */
 let stackConfig: StackConfig | undefined;
@@ -267,11 +265,6 @@ function log(line: string): void {
 
 function withoutConnection(props: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(Object.entries(props).filter(([key]) => !(CONNECTION_KEYS as readonly string[]).includes(key)));
-}
-
-function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
-    const { [PROVIDER_KEY]: _provider, ...rest } = props;
-    return rest;
 }
 
 

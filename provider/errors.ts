@@ -126,7 +126,8 @@ function encodedForms(value: string): string[] {
     const json = JSON.stringify(value).slice(1, -1);
     const percent = encodeURIComponent(value);
     const html = value.replace(/[&<>"'/]/g, (c) => HTML_ESCAPES[c]);
-    const base64 = Buffer.from(value, "utf8").toString("base64");
+    const bytes = Buffer.from(value, "utf8");
+    const base64 = bytes.toString("base64");
     return [
         value,
         // A server may echo a credential as it reached it (a Basic header's token, without its padding) or re-encode it.
@@ -134,7 +135,7 @@ function encodedForms(value: string): string[] {
         base64.replace(/=+$/, ""),
         // A value that is itself base64 (the Basic token), echoed without its padding.
         ...(/[^=]{8,}=+$/.test(value) ? [value.replace(/=+$/, "")] : []),
-        Buffer.from(value, "utf8").toString("base64url"),
+        bytes.toString("base64url"),
         encodeURIComponent(encodeURIComponent(value)),
         json,
         json.replace(/\//g, "\\/"),
@@ -236,7 +237,7 @@ export function errorFromResponse(
         return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${where.credentialsHint ?? CREDENTIALS_HINT}.`, details);
     }
     // Only a create can meet the project's existing integration; a PATCH's "duplicate" is about its fields.
-    const isCreate = method === "POST" && !/\/(secret\/regenerate|conversations\/[^/]*)$/.test(path);
+    const isCreate = method === "POST" && !path.endsWith("/secret/regenerate");
     if (isCreate && (status === 409 || (status === 422 && apiMessages.some((m) => ALREADY_EXISTS.test(m))))) {
         return new JelouConflictError(
             `${head}. The project already has an integration, and Jelou allows one per project. ` +

@@ -8,7 +8,7 @@
 import { parseArgs } from "util";
 import { authHeaders } from "../client";
 import { MESSAGE_TYPES } from "../events";
-import { classifyFailure, Delivery, DeliveryFailureKind } from "./events";
+import { classifyFailure, Delivery, DeliveryFailureKind, place } from "./events";
 import { JelouSandbox, RequestSummary } from "./server";
 
 const USAGE = `Usage:
@@ -90,16 +90,6 @@ function json(flag: string, text: string): unknown {
         return JSON.parse(text);
     } catch {
         throw new UsageError(`--${flag} must be JSON`);
-    }
-}
-
-/** Where a request or an event went, without userinfo or query (they may hold credentials). */
-function place(url: string): string {
-    try {
-        const parsed = new URL(url);
-        return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-    } catch {
-        return "(not a URL)";
     }
 }
 

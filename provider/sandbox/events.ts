@@ -151,19 +151,22 @@ export function webhookAuthHeaders(authType: AuthType, authorization: string | u
 
 const TLS_CODES = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|EPROTO$|ERR_OSSL)/;
 
-/** Why a fetch got no answer, from its error (and the error's cause, where undici puts the code). */
-/** fetch's messages may quote the webhook URL whole: its user, password and query may be credentials. */
-function withoutUrlSecrets(text: string): string {
-    return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (url) => {
-        try {
-            const parsed = new URL(url);
-            return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-        } catch {
-            return "(a URL)";
-        }
-    });
+/** A URL as it may be shown: scheme, host and path; its user, password and query may be credentials. */
+export function place(url: string): string {
+    try {
+        const parsed = new URL(url);
+        return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    } catch {
+        return "(not a URL)";
+    }
 }
 
+/** fetch's messages may quote the webhook URL whole. */
+function withoutUrlSecrets(text: string): string {
+    return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, place);
+}
+
+/** Why a fetch got no answer, from its error (and the error's cause, where undici puts the code). */
 export function classifyFailure(error: unknown, timeoutMs: number): { failure: DeliveryFailureKind; error: string } {
     const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string; name?: string } };
     const code = err?.cause?.code ?? err?.code ?? "";
