@@ -7,10 +7,10 @@ module.exports = {
   // babel/istanbul instrumentation would be copied into every serialized __provider.
   coverageProvider: "v8",
   testTimeout: 60000,
-  setupFilesAfterEnv: ["<rootDir>/tests/helpers/quiet-provider-logs.ts"],
+  setupFilesAfterEnv: ["<rootDir>/tests/support/quiet-provider-logs.ts"],
   // Packs the package and installs the tarball into a temporary consumer, once per run.
-  globalSetup: "<rootDir>/tests/harness/global-setup.js",
-  globalTeardown: "<rootDir>/tests/harness/global-teardown.js",
+  globalSetup: "<rootDir>/tests/support/global-setup.js",
+  globalTeardown: "<rootDir>/tests/support/global-teardown.js",
   // The examples import the package by name; in tests that name is the source.
   moduleNameMapper: { "^pulumi-jelou$": "<rootDir>/provider/index.ts", "^pulumi-jelou/testing$": "<rootDir>/provider/testing.ts" },
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tests/tsconfig.json" }] },

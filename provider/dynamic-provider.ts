@@ -6,15 +6,15 @@
  * engine hands `configure` lives in this process only and is never serialized.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { RemoteIntegration } from "./answers";
-import { IntegrationFields, JelouClient } from "./client";
-import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./create";
-import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./connection";
-import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
-import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
-import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
-import { checkInputs, withoutProvider } from "./check";
-import { isUnknown } from "./validation";
+import { RemoteIntegration } from "./api/answers";
+import { IntegrationFields, JelouClient } from "./api/client";
+import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./resource/create-saga";
+import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./resource/connection";
+import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./api/errors";
+import { findOurs, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
+import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./resource/types";
+import { checkInputs, withoutProvider } from "./resource/check";
+import { isUnknown } from "./resource/validation";
 
 /** The stack's configuration, from the engine (once per host process, before the first operation). */
 let stackConfig: StackConfig | undefined;

@@ -1,5 +1,5 @@
-export { ExternalSupportIntegration, ExternalSupportIntegrationArgs, ConnectionArgs } from "./resource";
-export { AuthType, DEFAULT_BASE_URL } from "./types";
+export { ExternalSupportIntegration, ExternalSupportIntegrationArgs, ConnectionArgs } from "./resource/external-support-integration";
+export { AuthType, DEFAULT_BASE_URL } from "./api/types";
 export {
     JelouError,
     JelouAuthenticationError,
@@ -9,8 +9,8 @@ export {
     JelouRateLimitError,
     JelouServerError,
     JelouConnectionError,
-} from "./errors";
-export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./signature";
+} from "./api/errors";
+export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./receiver/signature";
 export {
     parseEvent,
     classifyEvent,
@@ -28,4 +28,4 @@ export {
     MediaContent,
     CaptionedMediaContent,
     DocumentContent,
-} from "./events";
+} from "./receiver/events";

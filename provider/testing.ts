@@ -7,10 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { runInThisContext } from "vm";
-import { checkInputs } from "./check";
-import { SCHEMA_VERSION } from "./connection";
-import { CheckFailure } from "./validation";
-import { RESOURCE_TYPE, UNKNOWN } from "./types";
+import { checkInputs } from "./resource/check";
+import { SCHEMA_VERSION } from "./resource/connection";
+import { CheckFailure } from "./resource/validation";
+import { RESOURCE_TYPE, UNKNOWN } from "./resource/types";
 
 /** The type token the resource registers under, for a `Mocks` of your own. */
 export const EXTERNAL_SUPPORT_INTEGRATION_TYPE = RESOURCE_TYPE;

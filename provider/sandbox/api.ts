@@ -3,8 +3,8 @@
  * API, one integration per project. Authentication, faults and the HTTP plumbing are server.ts's.
  */
 import { randomBytes, randomUUID } from "crypto";
-import { AUTH_TYPES, AuthType } from "../types";
-import { isLoopbackHost } from "../validation";
+import { AUTH_TYPES, AuthType } from "../api/types";
+import { isLoopbackHost } from "../resource/validation";
 
 export interface SandboxIntegration {
     id: string;

@@ -6,9 +6,9 @@
  * Usage mistakes print the usage and exit 2; anything else that fails says why and exits 1.
  */
 import { parseArgs } from "util";
-import { authHeaders } from "../client";
-import { MESSAGE_TYPES } from "../events";
-import { classifyFailure, Delivery, DeliveryFailureKind, place } from "./events";
+import { authHeaders } from "../api/client";
+import { MESSAGE_TYPES } from "../receiver/events";
+import { classifyFailure, Delivery, DeliveryFailureKind, place } from "./delivery";
 import { JelouSandbox, RequestSummary } from "./server";
 
 const USAGE = `Usage:

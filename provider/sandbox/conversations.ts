@@ -6,8 +6,8 @@
  * success bodies of start and close are not documented and answer the conversation as GET does.
  */
 import { randomUUID } from "crypto";
-import { messageValueProblem, MessageValue } from "../events";
-import { verifySignature } from "../signature";
+import { messageValueProblem, MessageValue } from "../receiver/events";
+import { verifySignature } from "../receiver/signature";
 import type { AnswerShape, SandboxIntegration } from "./api";
 import {
     conversationCloseEvent,
@@ -15,7 +15,7 @@ import {
     objectId,
     Participant,
     SandboxConversation,
-} from "./events";
+} from "./delivery";
 
 /** A reply the panel sent to a user through Jelou, accepted (its signature was valid). */
 export interface PanelReply {

@@ -5,7 +5,7 @@
  */
 import * as http from "http";
 import { AddressInfo, Socket } from "net";
-import { MESSAGE_TYPES, MessageType, MessageValue, messageValueProblem } from "../events";
+import { MESSAGE_TYPES, MessageType, MessageValue, messageValueProblem } from "../receiver/events";
 import { AnswerShape, failure, HTTP_WEBHOOK_REFUSED, SandboxApi, SandboxIntegration } from "./api";
 import { FlowAnswer, PanelReply, SandboxConversations, SandboxDirectory } from "./conversations";
 import {
@@ -17,12 +17,12 @@ import {
     messageEvent,
     SAMPLE_CONTENT,
     SandboxConversation,
-} from "./events";
+} from "./delivery";
 import { describeFault, Fault, FaultPlan, RandomFaults } from "./faults";
 
 export { SandboxIntegration } from "./api";
 export { PanelReply, SandboxDirectory } from "./conversations";
-export { Delivery, DeliveryFailureKind, Participant, SandboxConversation } from "./events";
+export { Delivery, DeliveryFailureKind, Participant, SandboxConversation } from "./delivery";
 export { Fault, RandomFaults } from "./faults";
 
 /** A misuse of the local Jelou from code (an unknown project or conversation, a bad event request). */

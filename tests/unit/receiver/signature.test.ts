@@ -1,0 +1,39 @@
+import { signPayload, verifySignature } from "../../../provider/receiver/signature";
+
+// Computed independently: RFC 4231 test case 2, and `openssl dgst -sha256 -hmac a1b2c3d4e5f6`.
+const RFC4231 = { key: "Jefe", body: "what do ya want for nothing?", hex: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" };
+const OPENSSL = { key: "a1b2c3d4e5f6", body: '{"event":"incoming_message","text":"hola"}', hex: "86842c092d645bb2b7cc3986daf341cff55affefc2a291aa218aa8f0188714dd" };
+
+describe("signature helpers", () => {
+    it.each([RFC4231, OPENSSL])("sign the raw body as sha256=<hex> (%#)", ({ key, body, hex }) => {
+        expect(signPayload(body, key)).toBe(`sha256=${hex}`);
+        expect(signPayload(Buffer.from(body), key)).toBe(`sha256=${hex}`);
+    });
+
+    it("verify a good signature, in either case of hex, from a string or a header list", () => {
+        expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toEqual({ valid: true });
+        expect(verifySignature(Buffer.from(OPENSSL.body), [`sha256=${OPENSSL.hex.toUpperCase()}`], OPENSSL.key)).toEqual({ valid: true });
+    });
+
+    it("refuse a body changed by one byte, or another secret", () => {
+        expect(verifySignature(`${OPENSSL.body} `, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toMatchObject({ valid: false, reason: "mismatch" });
+        expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "another")).toMatchObject({ valid: false, reason: "mismatch" });
+    });
+
+    it.each([
+        [undefined, "missing-header"],
+        ["", "missing-header"],
+        [OPENSSL.hex, "malformed-header"],
+        [`sha1=${OPENSSL.hex}`, "malformed-header"],
+        [`sha256=${OPENSSL.hex.slice(1)}`, "malformed-header"],
+        [`sha256=${"z".repeat(64)}`, "malformed-header"],
+    ])("give a clear result for the header %p", (header, reason) => {
+        const result = verifySignature(OPENSSL.body, header, OPENSSL.key);
+        expect(result).toMatchObject({ valid: false, reason });
+        expect((result as { message: string }).message).toMatch(/X-Jelou-Signature/);
+    });
+
+    it("refuse to verify without a secret", () => {
+        expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "")).toMatchObject({ valid: false, reason: "missing-secret" });
+    });
+});
