@@ -207,3 +207,46 @@ it("0.1.0 state in a stack that no longer gives any key: destroy uses the stored
     expect(keysSent("DELETE")).toEqual([newKey]);
     expect(sandbox.integration(project)).toBeUndefined();
 });
+
+/** State as 0.2.0 wrote it (tests/support/fixtures/state-0.2.0.json), with either `__provider` module path 0.2.0 could write. */
+async function stateFrom020(project: string, providerModule: string) {
+    const seeded = sandbox.seed(project, { webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN });
+    const text = fs.readFileSync(path.join(__dirname, "..", "support", "fixtures", "state-0.2.0.json"), "utf8");
+    const filled = Object.entries({ project, providerModule, id: seeded.id, createdAt: seeded.createdAt, signingSecret: seeded.signingSecret, authorization: WEBHOOK_TOKEN })
+        .reduce((t, [key, value]) => t.split(`{{${key}}}`).join(value), text);
+    const entry = JSON.parse(filled);
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    engine.state.set(entry.urn, entry);
+    sandbox.clearLog();
+    return { engine, seeded };
+}
+
+it.each(["pulumi-jelou/dynamic-provider", "pulumi-jelou/dist/dynamic-provider.js"])(
+    "0.2.0 state whose provider is require(%j): refresh, no-change up, rotation and destroy work",
+    async (providerModule) => {
+        const project = `state-020-${providerModule.length}-${process.pid}`;
+        const { engine, seeded } = await stateFrom020(project, providerModule);
+        const key = freshKey();
+        const env = configStack(declare([project]), key, { "jelou:detectDrift": "true" });
+
+        expect(await engine.refresh({ env })).toEqual([]);
+        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`]);
+        sandbox.clearLog();
+
+        const same = await engine.run(PROGRAM, { env });
+        expect(same.errors).toEqual([]);
+        expect(same.plan).toEqual([{ urn: URN(), op: "same" }]);
+        expect(sandbox.requests).toHaveLength(0);
+
+        const rotated = await engine.run(PROGRAM, { env: configStack(declare([project], { rotationTriggers: { version: "2" } }), key) });
+        expect(rotated.errors).toEqual([]);
+        const entry = engine.state.get(URN());
+        expect(entry.id).toBe(seeded.id);
+        expect(entry.outputs.signingSecret).toBe(sandbox.integration(project)?.signingSecret);
+        expect(entry.outputs.signingSecret).not.toBe(seeded.signingSecret);
+
+        expect((await engine.destroy({ env })).errors).toEqual([]);
+        expect(sandbox.integration(project)).toBeUndefined();
+        expectNoneStored(engine, key);
+    },
+);
