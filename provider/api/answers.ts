@@ -1,6 +1,6 @@
 /**
- * Every answer shape Jelou documents, read by one function (see shared/jelou-api.md, "Answer
- * shapes"). Each call has a bare shape and an envelope `{ message, statusMessage, status, data }`,
+ * Every answer shape Jelou documents, read by one function (docs/jelou-api.md#answer-shapes).
+ * Each call has a bare shape and an envelope `{ message, statusMessage, status, data }`,
  * and they differ in fields: the GET envelope says neither `id` nor `authType`, regenerate's
  * envelope has no `regeneratedAt`, delete has no `data`. A field Jelou did not return is left
  * undefined, which means "not said", never "different".

@@ -2,7 +2,7 @@
  * The receiver's side of the integration: the events Jelou sends to `webhookUrl`, typed, and
  * `parseEvent`, which verifies the signature over the raw bytes first and only then parses.
  *
- * Shapes follow the reference (shared/jelou-api.md). What it documents is required here; what it
+ * Shapes follow the reference (docs/jelou-api.md#conversations-and-events). What it documents is required here; what it
  * leaves unreadable (the fields of `conversation.start`, most of `conversation.close`) is optional,
  * so a receiver written against these types never relies on a guess. Anything that does not match
  * a documented shape is an `unknown` event that keeps the raw object: a receiver should

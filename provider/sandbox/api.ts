@@ -24,7 +24,7 @@ type IntegrationFields = Pick<SandboxIntegration, "webhookUrl" | "authType"> & {
 export type AnswerShape = "envelope" | "bare";
 
 /**
- * The fields each call answers with, per shape, as the reference shows them (shared/jelou-api.md):
+ * The fields each call answers with, per shape, as the reference shows them (docs/jelou-api.md#answer-shapes):
  * the GET envelope says neither id nor authType, regenerate's envelope has no regeneratedAt, and
  * delete has no data in either shape.
  */

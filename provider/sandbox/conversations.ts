@@ -2,7 +2,7 @@
  * The conversation flow of the local Jelou: the panel starts and closes conversations
  * (`POST .../{projectId}/conversations/start|close`), reads one (`GET .../conversations/{id}`), and
  * replies to the user (`POST /v1/external-support/webhook`, signed). Starts and closes return the
- * event to send; server.ts delivers it. Documented bodies and errors (shared/jelou-api.md); the
+ * event to send; server.ts delivers it. Documented bodies and errors (docs/jelou-api.md#conversations-and-events); the
  * success bodies of start and close are not documented and answer the conversation as GET does.
  */
 import { randomUUID } from "crypto";

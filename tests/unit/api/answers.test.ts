@@ -1,4 +1,4 @@
-// Every answer shape shared/jelou-api.md documents, read by the one function that reads answers.
+// Every answer shape docs/jelou-api.md documents, read by the one function that reads answers.
 import { readAnswer } from "../../../provider/api/answers";
 
 const ENVELOPE = { message: ["Success"], statusMessage: "success", status: 1 };
