@@ -13,6 +13,7 @@ import {
 } from "./errors";
 import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, FailedAttempt, shouldRetry } from "./retry-policy";
 import { AuthType, JelouCredentials, RequestSettings } from "./types";
+import { trimTrailing } from "./text";
 import { baseUrlProblem } from "./validation";
 
 export const REQUEST_DEFAULTS: Required<RequestSettings> = {
@@ -94,7 +95,7 @@ export class JelouClient {
 
     /** Everything before the project id in every URL called. */
     get apiUrl(): string {
-        return `${this.options.baseUrl.replace(/\/+$/, "")}/v1/external-support`;
+        return `${trimTrailing(this.options.baseUrl, "/")}/v1/external-support`;
     }
 
     /** The URL actually called for an API path, as error messages show it. */

@@ -9,6 +9,7 @@
  */
 import { NO_CREDENTIALS_HELP } from "./errors";
 import { CheckFailure, REQUEST_SETTING_BOUNDS, baseUrlProblem, isUnknown, secretValueProblem, MIN_SECRET_LENGTH } from "./validation";
+import { trimTrailing } from "./text";
 import { DEFAULT_BASE_URL, JelouCredentials, RequestSettings } from "./types";
 
 /** The stack configuration the engine hands the provider (`configure`): namespaced keys, secrets unwrapped. */
@@ -112,7 +113,7 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
             fail(base.from, "baseUrl", base.from === "resource" ? problem : `${settingName("baseUrl", base.from)}: ${problem}`);
             baseUrl = undefined;
         } else {
-            baseUrl = value.replace(/\/+$/, "");
+            baseUrl = trimTrailing(value, "/");
         }
     }
 

@@ -1,4 +1,5 @@
 import { NO_CREDENTIALS_HELP } from "./errors";
+import { trimTrailing } from "./text";
 import { AUTH_TYPES, DEFAULT_BASE_URL, UNKNOWN } from "./types";
 
 export interface CheckFailure {
@@ -143,7 +144,7 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
         const problem = typeof given === "string" ? baseUrlProblem(given) : "baseUrl must be a string URL";
         if (problem) fail("baseUrl", problem);
     }
-    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? given.replace(/\/+$/, "") : given;
+    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? trimTrailing(given, "/") : given;
     const baseUrl = given ?? fallbackBaseUrl ?? DEFAULT_BASE_URL;
 
     const webhookUrl = news.webhookUrl;
