@@ -332,9 +332,9 @@ export function errorFromResponse(
     return new JelouError(`${head}.`, details);
 }
 
-export function connectionError(method: string, path: string, code: string, what: string, url = path): JelouConnectionError {
+export function connectionError(method: string, path: string, code: string, what: string, url = path, retryable = true): JelouConnectionError {
     return new JelouConnectionError(
-        `Jelou API ${method} ${url} failed: ${what} (${code}). The call may be retried.`,
+        `Jelou API ${method} ${url} failed: ${what} (${code}).${retryable ? " The call may be retried." : ""}`,
         { method, path, code },
     );
 }
