@@ -1,4 +1,4 @@
-import axios, { AxiosError, CreateAxiosDefaults } from "axios";
+import axios, { AxiosError, AxiosResponse, CreateAxiosDefaults } from "axios";
 import axiosRetry, { retryAfter } from "axios-retry";
 import { AnswerKind, AnswerReading, CreatedIntegration, IssuedSecret, Parsed, readAnswer, RemoteIntegration } from "./answers";
 import {
@@ -11,9 +11,10 @@ import {
     NO_CREDENTIALS_HELP,
     Redactor,
 } from "./errors";
-import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, FailedAttempt, shouldRetry } from "./retry-policy";
+import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, CERTIFICATE_FAILURES, FailedAttempt, PROXY_REFUSED, shouldRetry } from "./retry-policy";
 import { AuthType, JelouCredentials, RequestSettings } from "./types";
 import { baseUrlProblem } from "../resource/validation";
+import { trimTrailing } from "./text";
 
 export const REQUEST_DEFAULTS: Required<RequestSettings> = {
     maxAttempts: 4,
@@ -94,7 +95,7 @@ export class JelouClient {
 
     /** Everything before the project id in every URL called. */
     get apiUrl(): string {
-        return `${this.options.baseUrl.replace(/\/+$/, "")}/v1/external-support`;
+        return `${trimTrailing(this.options.baseUrl, "/")}/v1/external-support`;
     }
 
     /** The URL actually called for an API path, as error messages show it. */
@@ -150,8 +151,12 @@ export class JelouClient {
         const http = axios.create(this.axiosConfig);
         // Each attempt gets its own time limit when it is sent (not before its backoff wait).
         http.interceptors.request.use((config) => ({ ...config, signal: this.attemptSignal() }));
-        // Before axios-retry's own interceptor, so that its retry condition sees which limit cut an attempt.
-        http.interceptors.response.use(undefined, (error) => Promise.reject(this.labelAbort(error)));
+        // Before axios-retry's own interceptor, so that its retry condition sees which limit cut an attempt,
+        // and that a proxy's own answer is never taken as Jelou's.
+        http.interceptors.response.use(
+            (response) => this.proxyAnswer(response) ?? response,
+            (error) => Promise.reject((error instanceof AxiosError && error.response && this.proxyAnswer(error.response)) || this.labelAbort(error)),
+        );
         axiosRetry(http, {
             retries: this.settings.maxAttempts - 1,
             retryCondition: (error) => {
@@ -205,6 +210,18 @@ export class JelouClient {
         return AbortSignal.any([this.operation, attempt]);
     }
 
+    /**
+     * An answer to an https: call that did not come over TLS was written by the HTTPS_PROXY in answer to
+     * CONNECT (the tunnelling agent hands it on as the response): Jelou never saw the request. Rejected
+     * as a failure with no response, whatever its status and body say.
+     */
+    private proxyAnswer(response: AxiosResponse): never | undefined {
+        if (!this.apiUrl.startsWith("https:")) return undefined;
+        const socket = (response.request as { socket?: { encrypted?: boolean } } | undefined)?.socket;
+        if (!socket || socket.encrypted === true) return undefined;
+        throw new AxiosError(`the proxy answered ${Number(response.status)} itself`, PROXY_REFUSED, response.config, response.request);
+    }
+
     /** axios reports either abort as ERR_CANCELED; say which limit it was. */
     private labelAbort(error: unknown): unknown {
         if (error instanceof AxiosError && (error.code === "ERR_CANCELED" || axios.isCancel(error))) {
@@ -252,9 +269,14 @@ export class JelouClient {
                 credentialsHint: this.options.credentialsHint,
             });
         } else {
-            result = connectionError(
-                method, path, error.code ?? "ERR_NETWORK", describeNetworkFailure(error.code, this.settings.requestTimeoutMs), this.urlOf(path),
-            );
+            const code = error.code ?? "ERR_NETWORK";
+            const what = code === PROXY_REFUSED
+                ? `${error.message} instead of tunnelling to Jelou, so nothing reached Jelou: check HTTPS_PROXY (or list Jelou's host in NO_PROXY)`
+                : CERTIFICATE_FAILURES.has(code)
+                  ? "Jelou's TLS certificate was not accepted, so nothing was sent: check that baseUrl " +
+                    `(now ${this.options.baseUrl}) is Jelou's address; a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS`
+                  : describeNetworkFailure(error.code, this.settings.requestTimeoutMs);
+            result = connectionError(method, path, code, what, this.urlOf(path), !CERTIFICATE_FAILURES.has(code));
         }
         return result.withOutcome(callOutcome(attempts));
     }

@@ -1,4 +1,6 @@
 import { isJelouBody, RemoteIntegration } from "./answers";
+import { attemptOutcome } from "./retry-policy";
+import { capUtf8, clip, replaceAll, stripTags, trimTrailing } from "./text";
 
 /**
  * Errors raised by calls to Jelou. Each carries the HTTP status, the method and path, and
@@ -15,6 +17,18 @@ export const NO_CREDENTIALS_HELP =
     "Give Jelou credentials in one of three ways: the resource's apiKey (or clientId + clientSecret) argument; " +
     "stack config `pulumi config set --secret jelou:apiKey <key>` (or jelou:clientId + `--secret jelou:clientSecret`); " +
     "or the environment variable JELOU_API_KEY (or JELOU_CLIENT_ID + JELOU_CLIENT_SECRET).";
+
+/**
+ * The most an error's message may hold, in UTF-8 bytes: it travels in a gRPC status to the engine,
+ * and is shown whole. Everything foreign in it was redacted before it was cut.
+ */
+export const MAX_ERROR_MESSAGE_BYTES = 16 * 1024;
+/** How many of Jelou's messages an error quotes, and how long each may be. */
+const MAX_API_MESSAGES = 20;
+const MAX_API_MESSAGE_LENGTH = 300;
+/** How deep and how many values of an error body are looked at for messages, whatever its shape. */
+const MAX_BODY_DEPTH = 8;
+const MAX_BODY_VALUES = 1000;
 
 export interface JelouErrorDetails {
     status?: number;
@@ -36,7 +50,7 @@ export class JelouError extends Error {
     outcome?: "not-processed" | "unknown" | "answered";
 
     constructor(message: string, details: JelouErrorDetails = {}) {
-        super(message);
+        super(capUtf8(message, MAX_ERROR_MESSAGE_BYTES));
         this.name = new.target.name;
         this.status = details.status;
         this.method = details.method;
@@ -97,6 +111,7 @@ export class JelouIncompleteCreateError extends JelouError {
         readonly reasons: string[],
     ) {
         super(message);
+        this.reasons = reasons.map((reason) => capUtf8(reason, MAX_ERROR_MESSAGE_BYTES));
     }
 }
 
@@ -110,14 +125,17 @@ const WITHHELD = "[withheld: the text held a credential in a form that could not
  * Redacts each secret in the forms a server may echo it in: as is, JSON-escaped, URL-encoded
  * (either hex case, `+` for spaces) and HTML-escaped. A text that still holds a secret once
  * decoded (tags removed, entities, percent or JSON escapes undone) is withheld whole.
+ *
+ * Plain substring searches, longest form first, over the whole text: linear in its length
+ * whatever it holds, so it runs before any cut (a cut never leaves part of a secret behind).
  */
 export function makeRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
     const values = [...new Set(secrets.filter((s): s is string => typeof s === "string" && s !== ""))];
-    const forms = [...new Set(values.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+    const forms = [...new Set(values.flatMap(encodedForms))].filter((form) => form !== "").sort((a, b) => b.length - a.length);
     if (forms.length === 0) return (text) => text;
-    const pattern = new RegExp(forms.map(escapeRegExp).join("|"), "g");
     return (text) => {
-        const redacted = String(text).replace(pattern, REDACTED);
+        let redacted = typeof text === "string" ? text : "";
+        for (const form of forms) redacted = replaceAll(redacted, form, REDACTED);
         return decodedVariants(redacted).some((variant) => values.some((value) => variant.includes(value))) ? WITHHELD : redacted;
     };
 }
@@ -132,9 +150,9 @@ function encodedForms(value: string): string[] {
         value,
         // A server may echo a credential as it reached it (a Basic header's token, without its padding) or re-encode it.
         base64,
-        base64.replace(/=+$/, ""),
+        trimTrailing(base64, "="),
         // A value that is itself base64 (the Basic token), echoed without its padding.
-        ...(/[^=]{8,}=+$/.test(value) ? [value.replace(/=+$/, "")] : []),
+        ...(isPaddedBase64Like(value) ? [trimTrailing(value, "=")] : []),
         bytes.toString("base64url"),
         encodeURIComponent(encodeURIComponent(value)),
         json,
@@ -148,11 +166,17 @@ function encodedForms(value: string): string[] {
     ];
 }
 
+/** Ends in `=` padding after at least 8 other characters. */
+function isPaddedBase64Like(value: string): boolean {
+    const bare = trimTrailing(value, "=");
+    return bare !== value && bare.length >= 8 && !bare.slice(-8).includes("=");
+}
+
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "/": "&#x2F;" };
 
 /** The text as a reader could decode it, several ways, to catch a secret that no form above matched. */
 function decodedVariants(text: string): string[] {
-    const noTags = text.replace(/<[^>]*>/g, "");
+    const noTags = stripTags(text, "");
     const variants = [text, noTags];
     for (const base of [text, noTags]) {
         const html = decodeHtml(base);
@@ -186,37 +210,69 @@ function decodePercent(text: string): string {
     });
 }
 
-function escapeRegExp(text: string): string {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 const ALREADY_EXISTS = /already (has|have|exists?)|exists already|duplicate/i;
 
 /**
- * Jelou's messages from an error body: `message` as an array or a string, or a text/HTML page.
- * Redacted first, before tags are stripped or the text is clipped, and again after, so that no
- * rewriting can bring a secret back together or cut one where the redaction would miss it.
+ * Jelou's messages from an error body: `message` (a string, or strings and numbers in arrays or
+ * objects of any shape), else `error` (a string, or an object with a `description`), or a
+ * text/HTML page. Each text is redacted whole first, before tags are stripped or it is clipped, and
+ * again after, so that no rewriting can bring a secret back together or cut one where the redaction
+ * would miss it. Never throws, whatever the body: the walk is iterative and bounded in depth and
+ * values, reads only own data properties, and never turns a foreign object into a string.
  */
 export function apiMessagesFrom(body: unknown, redact: Redactor = (text) => text): string[] {
-    const tidy = (text: string) => clip(redact(redact(text).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()));
-    if (body && typeof body === "object") {
-        const message = (body as { message?: unknown }).message;
-        if (Array.isArray(message)) return message.map((m) => tidy(String(m)));
-        if (typeof message === "string") return [tidy(message)];
-        const error = (body as { error?: unknown }).error;
-        if (typeof error === "string") return [tidy(error)];
-        if (error && typeof error === "object") {
-            const description = (error as { description?: unknown }).description;
-            if (typeof description === "string") return [tidy(description)];
-        }
-        return [];
-    }
-    if (typeof body === "string" && body.trim() !== "") return [tidy(body)];
-    return [];
+    return readApiMessages(body, redact).messages;
 }
 
-function clip(text: string): string {
-    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+function readApiMessages(body: unknown, redact: Redactor): { messages: string[]; more: boolean } {
+    const tidy = (text: string) => clip(redact(stripTags(redact(text), " ").replace(/\s+/g, " ").trim()), MAX_API_MESSAGE_LENGTH);
+    let texts: { texts: string[]; more: boolean } = { texts: [], more: false };
+    if (typeof body === "string") texts = { texts: body.trim() === "" ? [] : [body], more: false };
+    else if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+        texts = collectTexts(ownValue(body, "message"));
+        if (texts.texts.length === 0) {
+            const error = ownValue(body, "error");
+            texts = collectTexts(typeof error === "string" ? error : ownValue(error, "description"));
+        }
+    }
+    const messages = texts.texts.map(tidy).filter((message) => message !== "");
+    return { messages, more: texts.more };
+}
+
+/** Strings and finite numbers under `root`, in document order: at most MAX_API_MESSAGES + whether there were more. */
+function collectTexts(root: unknown): { texts: string[]; more: boolean } {
+    const texts: string[] = [];
+    const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+    let visited = 0;
+    while (stack.length > 0) {
+        if (visited++ >= MAX_BODY_VALUES) return { texts, more: true };
+        const { value, depth } = stack.pop()!;
+        if (typeof value === "string") {
+            if (value.trim() === "") continue;
+            if (texts.length === MAX_API_MESSAGES) return { texts, more: true };
+            texts.push(value);
+        } else if (typeof value === "number" && Number.isFinite(value)) {
+            if (texts.length === MAX_API_MESSAGES) return { texts, more: true };
+            texts.push(String(value));
+        } else if (value !== null && typeof value === "object" && depth < MAX_BODY_DEPTH) {
+            const children = ownValues(value as object, MAX_BODY_VALUES);
+            for (let i = children.length - 1; i >= 0; i--) stack.push({ value: children[i], depth: depth + 1 });
+        }
+    }
+    return { texts, more: false };
+}
+
+/** The value of an own data property; never a getter's, never an inherited one. */
+function ownValue(value: unknown, key: string): unknown {
+    if (value === null || typeof value !== "object") return undefined;
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    return descriptor && "value" in descriptor ? descriptor.value : undefined;
+}
+
+/** The first `max` own data values of an object or array, in order. */
+function ownValues(value: object, max: number): unknown[] {
+    const keys = Array.isArray(value) ? Array.from({ length: Math.min(value.length, max) }, (_, i) => String(i)) : Object.keys(value).slice(0, max);
+    return keys.map((key) => ownValue(value, key));
 }
 
 /** The one place that turns an HTTP error answer into an error class and a message saying what to do. */
@@ -228,9 +284,14 @@ export function errorFromResponse(
     redact: Redactor,
     where: { url: string; baseUrl: string; credentialsHint?: string } = { url: path, baseUrl: "" },
 ): JelouError {
-    const apiMessages = apiMessagesFrom(body, redact);
+    // A create or regenerate (the client's only POSTs) that may have been applied: its answer may hold the new
+    // signing secret, which the redactor cannot know. Jelou's text is not quoted at all.
+    const withheld = method === "POST" && attemptOutcome({ status }) === "unknown";
+    const { messages: apiMessages, more } = withheld ? { messages: [], more: false } : readApiMessages(body, redact);
     const details: JelouErrorDetails = { status, method, path, apiMessages };
-    const said = apiMessages.length > 0 ? `: ${apiMessages.join("; ")}` : "";
+    const said = withheld
+        ? " (Jelou's text is not shown: the answer to a request that may have been applied can hold the new signing secret)"
+        : apiMessages.length > 0 ? `: ${apiMessages.join("; ")}${more ? "; (more messages not shown)" : ""}` : "";
     const head = `Jelou API ${method} ${where.url} failed with ${status}${said}`;
 
     if (status === 401 || status === 403) {
@@ -271,9 +332,9 @@ export function errorFromResponse(
     return new JelouError(`${head}.`, details);
 }
 
-export function connectionError(method: string, path: string, code: string, what: string, url = path): JelouConnectionError {
+export function connectionError(method: string, path: string, code: string, what: string, url = path, retryable = true): JelouConnectionError {
     return new JelouConnectionError(
-        `Jelou API ${method} ${url} failed: ${what} (${code}). The call may be retried.`,
+        `Jelou API ${method} ${url} failed: ${what} (${code}).${retryable ? " The call may be retried." : ""}`,
         { method, path, code },
     );
 }

@@ -23,13 +23,34 @@ export interface FailedAttempt {
 
 export const RETRYABLE_STATUSES = [408, 429, 500, 502, 503, 504];
 
+/**
+ * TLS failures of the certificate check, which happens in the handshake, before any byte of the
+ * request is sent. Sending again cannot help: the address or the trusted authorities must change.
+ */
+export const CERTIFICATE_FAILURES = new Set([
+    "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+    "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "CERT_SIGNATURE_FAILURE", "CERT_NOT_YET_VALID", "CERT_HAS_EXPIRED",
+    "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD", "CERT_CHAIN_TOO_LONG", "CERT_REVOKED",
+    "INVALID_CA", "PATH_LENGTH_EXCEEDED", "INVALID_PURPOSE", "CERT_UNTRUSTED", "CERT_REJECTED", "HOSTNAME_MISMATCH",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** Set by the client when an HTTPS_PROXY answered the CONNECT itself: the request never reached Jelou. */
+export const PROXY_REFUSED = "ERR_PROXY_REFUSED";
+
+/** Failures that prove nothing of the request was sent: refused at connect, by the proxy, or in the TLS handshake. */
+export function neverSent(code: string | undefined): boolean {
+    return code === "ECONNREFUSED" || code === PROXY_REFUSED || (code !== undefined && CERTIFICATE_FAILURES.has(code));
+}
+
 export function attemptOutcome({ status, code, unusable }: FailedAttempt): AttemptOutcome {
-    // Refused at connect: nothing was sent.
-    if (status === undefined) return code === "ECONNREFUSED" ? "not-processed" : "unknown";
+    // Refused at connect, by the proxy, or in the TLS handshake: nothing was sent. Nothing later is.
+    if (status === undefined) return neverSent(code) ? "not-processed" : "unknown";
     // A success whose answer was lost or garbled: it may well have been applied.
     if (unusable || status < 300) return "unknown";
-    // A redirect is refused before the API sees the request (see client.ts).
-    if (status < 400) return "answered";
+    // A redirect is not followed (see client.ts), but may answer a request that was applied (303 after a POST).
+    if (status < 400) return "unknown";
     // 408, 429 and 5xx prove nothing: gateways answer them after the request went through (a 429 or a
     // 503 with Retry-After has been seen over a create that had landed).
     if (RETRYABLE_STATUSES.includes(status) || status >= 500) return "unknown";
@@ -46,8 +67,10 @@ export function callOutcome(attempts: AttemptOutcome[]): AttemptOutcome {
 /** Whether one failed attempt may be sent again. */
 export function shouldRetry(attempt: FailedAttempt, kind: CallKind): boolean {
     if (attempt.unusable) return false;
+    // The certificate will be refused again.
+    if (attempt.code !== undefined && CERTIFICATE_FAILURES.has(attempt.code)) return false;
     // Nothing was sent.
-    if (attempt.code === "ECONNREFUSED") return true;
+    if (attempt.code === "ECONNREFUSED" || attempt.code === PROXY_REFUSED) return true;
     if (kind === "create") {
         // The server says "not now". Should the first attempt have landed after all, the retry meets 409,
         // which the create saga checks as possibly ours (create.ts). Anything else is not sent blindly again.

@@ -10,6 +10,7 @@
 import { NO_CREDENTIALS_HELP } from "../api/errors";
 import { CheckFailure, REQUEST_SETTING_BOUNDS, baseUrlProblem, isUnknown, secretValueProblem, MIN_SECRET_LENGTH } from "./validation";
 import { DEFAULT_BASE_URL, JelouCredentials, RequestSettings } from "../api/types";
+import { trimTrailing } from "../api/text";
 
 /** The stack configuration the engine hands the provider (`configure`): namespaced keys, secrets unwrapped. */
 export interface StackConfig {
@@ -112,7 +113,7 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
             fail(base.from, "baseUrl", base.from === "resource" ? problem : `${settingName("baseUrl", base.from)}: ${problem}`);
             baseUrl = undefined;
         } else {
-            baseUrl = value.replace(/\/+$/, "");
+            baseUrl = trimTrailing(value, "/");
         }
     }
 

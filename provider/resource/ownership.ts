@@ -7,6 +7,7 @@
 import { RemoteIntegration } from "../api/answers";
 import type { JelouClient } from "../api/client";
 import { JelouError, JelouNotFoundError } from "../api/errors";
+import { trimTrailing } from "../api/text";
 import { AuthType } from "../api/types";
 
 /** What the state knows of our integration. */
@@ -39,7 +40,7 @@ export function sameUrl(a: string, b: string): boolean {
 function canonicalUrl(value: string): string {
     try {
         const url = new URL(value);
-        const path = url.pathname.replace(/\/+$/, "");
+        const path = trimTrailing(url.pathname, "/");
         return `${url.protocol}//${url.username}:${url.password}@${url.host}${path}${url.search}`;
     } catch {
         return value;

@@ -1,6 +1,7 @@
 import { NO_CREDENTIALS_HELP } from "../api/errors";
 import { AUTH_TYPES, DEFAULT_BASE_URL } from "../api/types";
 import { UNKNOWN } from "./types";
+import { firstInvisible, trimTrailing } from "../api/text";
 
 export interface CheckFailure {
     property: string;
@@ -46,9 +47,34 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 export function secretValueProblem(property: string, value: string, { minLength = MIN_SECRET_LENGTH } = {}): string | undefined {
     if (value.trim() !== value) return `${property} has leading or trailing whitespace (a newline from a file or a paste?): remove it`;
     if (CONTROL_CHARACTERS.test(value)) return `${property} contains control characters: set it to the value alone`;
+    // HTTP headers carry bytes, not characters: anything else is sent mangled (axios writes Latin-1 at best).
+    const foreign = firstNonPrintableAscii(value);
+    if (foreign !== undefined) {
+        return `${property} contains a character outside printable ASCII (at position ${foreign + 1}), which would be sent mangled: ` +
+            "copy the value again from where it was issued";
+    }
     if (value.length < minLength) return `${property} is too short to be real (at least ${minLength} characters): check that it is the whole value`;
     if (value.length > MAX_SECRET_LENGTH) return `${property} must be at most ${MAX_SECRET_LENGTH} characters`;
     return undefined;
+}
+
+function firstNonPrintableAscii(value: string): number | undefined {
+    for (let i = 0; i < value.length; i++) {
+        const code = value.charCodeAt(i);
+        if (code < 0x20 || code > 0x7e) return i;
+    }
+    return undefined;
+}
+
+/**
+ * Why a value Jelou stores as sent holds whitespace or a control character, or undefined. URL
+ * parsing drops a leading space, a tab or a newline, but Jelou receives them, and a projectId with
+ * a trailing space comes back in every answer as a brainId that matches nothing.
+ */
+function invisibleCharacterProblem(property: string, value: string, fix: string): string | undefined {
+    const found = firstInvisible(value);
+    if (!found) return undefined;
+    return `${property} contains ${found.name} at position ${found.index + 1}, which Jelou would store as sent: ${fix}`;
 }
 
 export function isUnknown(value: unknown): boolean {
@@ -63,6 +89,10 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** Why a base URL cannot be used, or undefined when it can. */
 export function baseUrlProblem(value: string): string | undefined {
+    // Judged before any parse or pattern runs over it.
+    if (value.length > MAX_URL_LENGTH) return `baseUrl must be at most ${MAX_URL_LENGTH} characters, such as ${DEFAULT_BASE_URL}`;
+    const invisible = invisibleCharacterProblem("baseUrl", value, `remove it (such as ${DEFAULT_BASE_URL})`);
+    if (invisible) return invisible;
     let url: URL;
     try {
         url = new URL(value);
@@ -104,6 +134,9 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
             fail("projectId", 'projectId cannot be "." or "..": URLs would resolve it as a path step; use the project id');
         } else if (projectId.length > MAX_PROJECT_ID_LENGTH) {
             fail("projectId", `projectId must be at most ${MAX_PROJECT_ID_LENGTH} characters`);
+        } else {
+            const problem = invisibleCharacterProblem("projectId", projectId, "set it to the Jelou project (brain) id alone, with no spaces");
+            if (problem) fail("projectId", problem);
         }
     }
     inputs.projectId = projectId;
@@ -144,7 +177,7 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
         const problem = typeof given === "string" ? baseUrlProblem(given) : "baseUrl must be a string URL";
         if (problem) fail("baseUrl", problem);
     }
-    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? given.replace(/\/+$/, "") : given;
+    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? trimTrailing(given, "/") : given;
     const baseUrl = given ?? fallbackBaseUrl ?? DEFAULT_BASE_URL;
 
     const webhookUrl = news.webhookUrl;
@@ -208,6 +241,8 @@ function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefi
     const fix = "webhookUrl must be an absolute https: URL of your receiver, such as https://support.example.com/jelou";
     if (typeof value !== "string" || value === "") return fix;
     if (value.length > MAX_URL_LENGTH) return `webhookUrl must be at most ${MAX_URL_LENGTH} characters`;
+    const invisible = invisibleCharacterProblem("webhookUrl", value, "remove it (percent-encode a space that belongs in the URL as %20)");
+    if (invisible) return invisible;
     let url: URL;
     try {
         url = new URL(value);

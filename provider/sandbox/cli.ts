@@ -10,6 +10,7 @@ import { authHeaders } from "../api/client";
 import { MESSAGE_TYPES } from "../receiver/events";
 import { classifyFailure, Delivery, DeliveryFailureKind, place } from "./delivery";
 import { JelouSandbox, RequestSummary } from "./server";
+import { trimTrailing } from "../api/text";
 
 const USAGE = `Usage:
   jelou-sandbox [--port 8787] [--api-key KEY] [--client-id ID --client-secret SECRET] [--bare] [--latency MS]
@@ -138,7 +139,7 @@ async function serve(values: Values): Promise<void> {
 }
 
 function baseUrl(values: Values): string {
-    const url = (values.url ?? process.env.JELOU_BASE_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
+    const url = trimTrailing(values.url ?? process.env.JELOU_BASE_URL ?? "http://127.0.0.1:8787", "/");
     try {
         new URL(url);
     } catch {

@@ -163,7 +163,7 @@ export function place(url: string): string {
 
 /** fetch's messages may quote the webhook URL whole. */
 function withoutUrlSecrets(text: string): string {
-    return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, place);
+    return text.replace(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, place);
 }
 
 /** Why a fetch got no answer, from its error (and the error's cause, where undici puts the code). */

@@ -34,7 +34,7 @@ const BAD_ANSWERS: Misbehaviour[] = [
     { kind: "truncate" },
 ];
 /** What a clear error looks like: the call, and what to do about it. */
-const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) (http:\/\/127\.0\.0\.1:\d+)?\/v1\/external-support\/soak-\d+.*(may be retried|pulumi up|adoptExisting)/s;
+const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) (http:\/\/127\.0\.0\.1:\d+)?\/v1\/external-support\/soak-\d+(?!\d).*(may be retried|pulumi up|adoptExisting)/s;
 
 const sandbox = useSandbox();
 let gateway: HostileGateway;

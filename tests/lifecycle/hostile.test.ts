@@ -359,13 +359,13 @@ describe("in-place updates under a hostile API", () => {
     it("a refused PATCH that echoes the old authorization (raw, URL-encoded, base64) shows none of it, and is no conflict", async () => {
         const { id, inputs, outs, projectId } = await createdInPlace();
         const old = String(outs.authorization);
-        const echo = `duplicate: current authorization ${old}; ${encodeURIComponent(old)}; ${Buffer.from(old).toString("base64").replace(/=+$/, "")}`;
+        const echo = `duplicate: current authorization ${old}; ${encodeURIComponent(old)}; ${Buffer.from(old).toString("base64").split("=")[0]}`;
         gateway.when("PATCH", PATH(projectId), { kind: "replace", status: 422, contentType: "application/json", body: JSON.stringify({ message: [echo], statusMessage: "failed", status: 0 }) });
         const news = (await provider.check({}, { ...inputs, authorization: NEW_TOKEN })).inputs!;
         const error = await attempt(provider.update(id, outs, news));
         expect(error).toBeInstanceOf(JelouValidationError);
         const message = (error as Error).message;
-        for (const form of [old, encodeURIComponent(old), Buffer.from(old).toString("base64").replace(/=+$/, ""), NEW_TOKEN]) expect(message).not.toContain(form);
+        for (const form of [old, encodeURIComponent(old), Buffer.from(old).toString("base64").split("=")[0], NEW_TOKEN]) expect(message).not.toContain(form);
         expect(message).toContain("Nothing was changed in Jelou");
         expect(message).not.toMatch(/adoptExisting/);
     });

@@ -110,7 +110,7 @@ describe("makeRedactor: the forms a server may echo a credential in", () => {
     const basic = Buffer.from(`client-id:${clientSecret}`).toString("base64");
     it.each([
         ["base64 of the secret", Buffer.from(clientSecret).toString("base64")],
-        ["the Basic token without its padding", basic.replace(/=+$/, "")],
+        ["the Basic token without its padding", basic.split("=")[0]],
         ["base64url", Buffer.from(clientSecret).toString("base64url")],
         ["URL-encoded twice", encodeURIComponent(encodeURIComponent(`${clientSecret}/x`))],
     ])("%s is redacted", (_form, echoed) => {
