@@ -140,7 +140,7 @@ function utc(year: number, month: number, day: number, hour: number, minute: num
 }
 
 function isDigits(text: string, from: number, to: number): boolean {
-    if (from >= to) return false;
+    if (from >= to || to > text.length) return false;
     for (let i = from; i < to; i++) {
         const c = text.charCodeAt(i);
         if (c < 48 || c > 57) return false;
@@ -166,7 +166,7 @@ class Cursor {
 
     /** Exactly `width` digits. */
     number(width: number): number | undefined {
-        if (!isDigits(this.text, this.at, this.at + width) || this.at + width > this.text.length) return undefined;
+        if (!isDigits(this.text, this.at, this.at + width)) return undefined;
         const value = Number(this.text.slice(this.at, this.at + width));
         this.at += width;
         return value;

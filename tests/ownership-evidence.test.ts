@@ -80,7 +80,7 @@ describe("times", () => {
 
     it.each([
         "yesterday", "", "2026-02-30T10:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "12345678901", "123456789012",
-        "2026-01-01T10:00:00+25:00", "Sun, 32 Nov 2026 08:49:37 GMT", "2026-01-01T10:00:00Q", "1".repeat(100_000), "2026-01-01T10:00:00." + "9".repeat(100),
+        "2026-01-01T10:00:00+25:00", "Sun, 32 Nov 2026 08:49:37 GMT", "2026-01-01T10:00:00Q",
     ])("what cannot be read without guessing is not said: %j", (text) => {
         expect(readInstant(text)).toBeUndefined();
     });
@@ -88,6 +88,7 @@ describe("times", () => {
     it("reads any text in time linear in its length: a long one is not read at all", () => {
         fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void readInstant(text)));
         expect(readInstant(`2026-01-01T10:00:00.${"0".repeat(10_000_000)}Z`)).toBeUndefined();
+        expect(readInstant("1".repeat(100_000))).toBeUndefined();
     });
 });
 
