@@ -167,6 +167,7 @@ describe("weak evidence never drops ours from the state", () => {
         const inputs = await inputsFor();
         const projectId = inputs.projectId as string;
         const { id, outs } = await provider.create(inputs);
+        gateway.reset();
         // Ours, its webhook changed by hand; this GET says no createdAt (and the envelope no id).
         await fetch(`${sandbox.url}/v1/external-support/${projectId}`, {
             method: "PATCH",
