@@ -11,7 +11,8 @@ import { IntegrationFields, JelouClient } from "./api/client";
 import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./resource/create-saga";
 import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./resource/connection";
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./api/errors";
-import { findOurs, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
+import { claimForCreate, hold, release } from "./resource/claims";
+import { CreateWindow, findOurs, Found, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
 import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./resource/types";
 import { checkInputs, withoutProvider } from "./resource/check";
 import { isUnknown } from "./resource/validation";
@@ -35,6 +36,8 @@ export async function diff(
     news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
     const changed = (key: string) => isUnknown(news[key]) || !sameValue(olds[key], news[key]);
+    // This existing resource keeps its project through this run (a replace deletes it, then creates it again).
+    if (typeof news.projectId === "string" && !changed("projectId")) hold(news.projectId);
     // With inPlaceUpdates, the webhook and its auth are patched; projectId still replaces.
     // Not known yet at preview: the state's setting is the best guess of what the up will do.
     const inPlace = isUnknown(news.inPlaceUpdates) ? olds.inPlaceUpdates === true : news.inPlaceUpdates === true;
@@ -52,6 +55,8 @@ export async function diff(
 
 export async function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
     const props = withoutProvider(inputs) as unknown as IntegrationInputs;
+    // Before any API call: a second resource of this program for the same project would take the first one's integration.
+    claimForCreate(props.projectId);
     const integration = await createIntegration(clientFor(connectionFor(props), props), props.projectId, declaredFields(props), {
         adoptExisting: props.adoptExisting,
         log,
@@ -109,6 +114,8 @@ export async function update(
 ): Promise<pulumi.dynamic.UpdateResult> {
     const previous = olds as unknown as IntegrationOutputs;
     const inputs = withoutProvider(news) as unknown as IntegrationInputs;
+    // The resource is in the state already: the project's first holder in this run, never a second one.
+    hold(inputs.projectId);
     if (previous.createPending || typeof previous.signingSecret !== "string") {
         const known = { id: jelouId(id, previous), brainId: previous.brainId, createdAt: previous.createdAt };
         const client = clientFor(connectionFor(inputs, earlierOf(olds)), inputs);
@@ -116,6 +123,7 @@ export async function update(
             adoptExisting: inputs.adoptExisting,
             log,
             declared: { ...news, schemaVersion: SCHEMA_VERSION },
+            createWindow: windowOf(previous),
         });
         return { outs: outputsOf(inputs, integration) };
     }
@@ -128,7 +136,7 @@ export async function update(
             previous.authorization, previous.apiKey, previous.clientSecret,
         ]);
         // One ownership GET before either: neither the webhook nor the secret of a stranger's integration is ours to change.
-        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", client, id, previous);
+        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", client, id, previous, inputs.adoptExisting);
         if (patch) await client.update(inputs.projectId, patch);
         if (rotate) ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
@@ -147,26 +155,39 @@ async function deleteIntegration(id: string, props: Record<string, unknown>): Pr
     const state = props as unknown as IntegrationOutputs;
     const sources = sourcesOf(props);
     const client = clientFor(connectionFor(sources.given, sources.earlier), state);
-    const found = await findOurs(client, state.projectId, knownOf(id, state));
-    if (found.state === "gone") return;
+    const known = knownOf(id, state, state.adoptExisting);
+    const found = await findOurs(client, state.projectId, known);
+    if (found.state === "cannot-tell") throw deleteRefused(id, state, found);
     if (found.state === "not-ours") {
         log(
             `pulumi-jelou: warning: project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ` +
                 `${found.remote.id ?? "id not said"}, another ${found.by}); it was left alone and ours is dropped from the state`,
         );
-        return;
     }
-    try {
-        await client.delete(state.projectId);
-    } catch (error) {
-        // Already gone is what delete wants.
-        if (error instanceof JelouNotFoundError) return;
-        if (!(error instanceof JelouError) || (error.outcome !== "unknown" && !(error instanceof JelouUnusableAnswerError))) throw error;
-        // The DELETE may have been applied: only Jelou can say.
-        const after = await findOurs(client, state.projectId, knownOf(id, state));
-        if (after.state !== "ours") return;
-        throw error;
+    if (found.state === "ours") {
+        try {
+            await client.delete(state.projectId);
+        } catch (error) {
+            // Already gone is what delete wants.
+            const gone = error instanceof JelouNotFoundError;
+            if (!gone && (!(error instanceof JelouError) || (error.outcome !== "unknown" && !(error instanceof JelouUnusableAnswerError)))) throw error;
+            // The DELETE may have been applied: only Jelou can say.
+            const after = gone ? undefined : await findOurs(client, state.projectId, known);
+            if (after && after.state !== "gone" && after.state !== "not-ours") throw error;
+        }
     }
+    // Ours is gone from Jelou: a create of the project later in this run (a replace) is no second resource.
+    release(state.projectId);
+}
+
+/** Weak evidence is never enough to forget ours: say what the user can do. */
+function deleteRefused(id: string, state: IntegrationOutputs, found: Extract<Found, { state: "cannot-tell" }>): JelouError {
+    return new JelouError(
+        `Deleting the integration of project ${state.projectId} was refused: Jelou's answer cannot show whether the ` +
+            `project's integration is this resource's (ours: ${id}; ${found.by}), so it was neither deleted nor dropped ` +
+            "from the state. If it is not this resource's, run `pulumi state delete <this resource's URN>` (Jelou keeps it). " +
+            "If it is, set adoptExisting: true on the resource and run `pulumi up`, then destroy again.",
+    );
 }
 export { deleteIntegration as delete };
 
@@ -183,9 +204,16 @@ function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs):
 }
 
 /** Before a PATCH or a regenerate: the project's integration must be ours, or it is not ours to change. */
-async function confirmOursBefore(action: string, client: JelouClient, id: string, state: IntegrationOutputs): Promise<void> {
-    const found = await findOurs(client, state.projectId, knownOf(id, state));
+async function confirmOursBefore(action: string, client: JelouClient, id: string, state: IntegrationOutputs, consent?: boolean): Promise<void> {
+    const found = await findOurs(client, state.projectId, knownOf(id, state, consent));
     if (found.state === "ours") return;
+    if (found.state === "cannot-tell") {
+        throw new JelouError(
+            `${action} was refused: Jelou's answer cannot show whether project ${state.projectId}'s integration is this ` +
+                `resource's (ours: ${id}; ${found.by}); nothing was changed in Jelou. If it is this resource's, set ` +
+                "adoptExisting: true on the resource and run `pulumi up` again.",
+        );
+    }
     const what = found.state === "gone"
         ? `project ${state.projectId} has no integration any more (deleted outside Pulumi)`
         : `project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ${found.remote.id ?? "id not said"}, another ${found.by})`;
@@ -213,8 +241,23 @@ function outputsOf(props: IntegrationInputs, integration: CreatedResult): Record
 }
 
 /** What the state knows of our integration, for ownership checks; a stand-in id is not Jelou's. */
-function knownOf(id: string, state: IntegrationOutputs): KnownIntegration {
-    return { id: jelouId(id, state), createdAt: state.createdAt, webhookUrl: state.webhookUrl, authType: state.authType };
+function knownOf(id: string, state: IntegrationOutputs, consent?: boolean): KnownIntegration {
+    return {
+        id: jelouId(id, state),
+        createdAt: state.createdAt,
+        webhookUrl: state.webhookUrl,
+        authType: state.authType,
+        createWindow: state.createPending ? windowOf(state) : undefined,
+        consent: consent === true,
+    };
+}
+
+/** The create window a partially created resource recorded; undefined when absent or unreadable. */
+function windowOf(state: IntegrationOutputs): CreateWindow | undefined {
+    const recorded = state.createWindow;
+    if (!recorded || typeof recorded !== "object") return undefined;
+    const [from, to] = [Date.parse(String(recorded.from)), Date.parse(String(recorded.to))];
+    return Number.isNaN(from) || Number.isNaN(to) ? undefined : { from, to };
 }
 
 function jelouId(id: string, state: IntegrationInputs): string | undefined {

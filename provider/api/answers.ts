@@ -9,6 +9,7 @@
  * due, a server-chosen field that is not a short plain string) is reported as such, so the caller
  * can treat the request as "may have happened" and find out.
  */
+import { readInstant } from "./instant";
 import { AUTH_TYPES, AuthType } from "./types";
 
 export type AnswerKind = "create" | "get" | "update" | "delete" | "regenerate";
@@ -53,7 +54,6 @@ export type AnswerReading<K extends AnswerKind> =
 /** Short and printable: these are kept in plain state and shown in every preview. */
 // eslint-disable-next-line no-control-regex
 const PLAIN_ID = /^(?! )[^\u0000-\u001f\u007f]{1,256}(?<! )$/;
-const TIMESTAMP = /^[0-9][0-9A-Za-z:.+ -]{0,63}$/;
 const MAX_URL_LENGTH = 2048;
 const MAX_SECRET_LENGTH = 4096;
 // eslint-disable-next-line no-control-regex
@@ -116,10 +116,10 @@ function readFields(fields: Record<string, unknown>): { said: RemoteIntegration;
         if (value === null) problems.push(`a ${key} that is not a short plain string`);
         else if (value !== undefined) said[key] = value;
     }
+    // A time that cannot be read is not said: it never makes the answer unusable (instant.ts).
     for (const key of ["createdAt", "updatedAt"] as const) {
         const value = plainTimestamp(fields[key]);
-        if (value === null) problems.push(`a ${key} that is not a timestamp`);
-        else if (value !== undefined) said[key] = value;
+        if (value !== undefined) said[key] = value;
     }
     if (fields.webhookUrl !== undefined && fields.webhookUrl !== null) {
         const url = fields.webhookUrl;
@@ -143,9 +143,10 @@ function plainId(value: unknown): string | undefined | null {
     return typeof value === "string" && PLAIN_ID.test(value) ? value : null;
 }
 
-function plainTimestamp(value: unknown): string | undefined | null {
-    if (value === undefined || value === null) return undefined;
-    return typeof value === "string" && TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value)) ? value : null;
+/** A time as Jelou wrote it (an epoch number as its digits), or undefined when it cannot be read. */
+function plainTimestamp(value: unknown): string | undefined {
+    if (readInstant(value) === undefined) return undefined;
+    return typeof value === "number" ? String(value) : (value as string).trim();
 }
 
 function readSecret(value: unknown): { ok: true; value: string } | { ok: false; reason: string } {

@@ -115,32 +115,33 @@ export class JelouClient {
 
     /** POST /{projectId}: creates the integration; a usable answer holds its id and signing secret. */
     async create(projectId: string, fields: IntegrationFields): Promise<CreatedIntegration> {
-        return this.call("create", "create", "POST", projectPath(projectId), fields);
+        return this.call("create", "create", "POST", projectId, projectPath(projectId), fields);
     }
 
     /** GET /{projectId}: the project's integration, without its secret; fields it does not say are undefined. */
     async get(projectId: string): Promise<RemoteIntegration> {
-        return this.call("get", "idempotent", "GET", projectPath(projectId));
+        return this.call("get", "idempotent", "GET", projectId, projectPath(projectId));
     }
 
     /** PATCH /{projectId}: changes only the fields sent. */
     async update(projectId: string, fields: IntegrationFields): Promise<RemoteIntegration> {
-        return this.call("update", "idempotent", "PATCH", projectPath(projectId), fields);
+        return this.call("update", "idempotent", "PATCH", projectId, projectPath(projectId), fields);
     }
 
     async delete(projectId: string): Promise<void> {
-        await this.call("delete", "idempotent", "DELETE", projectPath(projectId));
+        await this.call("delete", "idempotent", "DELETE", projectId, projectPath(projectId));
     }
 
     /** Retried like an idempotent call: each answer invalidates the previous secret, and the last one wins. */
     async regenerateSecret(projectId: string): Promise<IssuedSecret> {
-        return this.call("regenerate", "idempotent", "POST", `${projectPath(projectId)}/secret/regenerate`);
+        return this.call("regenerate", "idempotent", "POST", projectId, `${projectPath(projectId)}/secret/regenerate`);
     }
 
     private async call<K extends AnswerKind>(
         answer: K,
         kind: CallKind,
         method: string,
+        projectId: string,
         url: string,
         body?: IntegrationFields,
     ): Promise<Parsed<K>> {
@@ -186,7 +187,7 @@ export class JelouClient {
             }
             throw this.toJelouError(error, method, path, attempts);
         }
-        const reading = this.screen(readAnswer(answer, response.data));
+        const reading = aboutProject(this.screen(readAnswer(answer, response.data)), projectId);
         if (reading.usable) return reading.value;
         attempts.push(attemptOutcome({ status: response.status, unusable: true }));
         throw new JelouUnusableAnswerError(
@@ -280,6 +281,16 @@ export class JelouClient {
         }
         return result.withOutcome(callOutcome(attempts));
     }
+}
+
+/**
+ * An answer whose brainId names another project is not an answer about ours: it cannot say that
+ * ours exists, is ours, or holds the secret it carries.
+ */
+function aboutProject<K extends AnswerKind>(reading: AnswerReading<K>, projectId: string): AnswerReading<K> {
+    const said = reading.usable ? (reading.value as RemoteIntegration | undefined) : reading.said;
+    if (said?.brainId === undefined || said.brainId === projectId) return reading;
+    return { usable: false, reason: "a brainId that names another project", said: {} };
 }
 
 function describeAttempt(error: AxiosError): FailedAttempt {

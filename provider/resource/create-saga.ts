@@ -14,8 +14,13 @@
  *    ▼
  *   check (GET) ──404──► send again (at most CREATE_ROUNDS), then (b)
  *    │ ours ──► learn-secret (regenerate) ──usable──► done; else (c)
- *    │ not ours ──► adopt (adoptExisting: PATCH, then learn-secret), else (b)
- *    └ cannot tell (GET failed or said nothing comparable) ──► (c)
+ *    │ not ours (another id or createdAt, or created outside our create window)
+ *    │     ──► adopt (adoptExisting: PATCH, then learn-secret), else (b)
+ *    └ cannot tell (GET failed, or only webhook and auth type to go by) ──► adopt (adoptExisting), else (c)
+ *
+ * The create window is when our POSTs were sent, by the local clock: an integration whose webhook and
+ * auth type match ours is ours only when Jelou's createdAt falls in it (ownership.ts). A partially
+ * created resource keeps the window, so the create it resumes in a later run judges the same way.
  */
 import { CreatedIntegration, RemoteIntegration } from "../api/answers";
 import { IntegrationFields, JelouClient } from "../api/client";
@@ -27,7 +32,7 @@ import {
     JelouTimeoutError,
     JelouUnusableAnswerError,
 } from "../api/errors";
-import { ownership } from "./ownership";
+import { CreateWindow, ownership } from "./ownership";
 import { AuthType } from "../api/types";
 
 /** How many times a create is sent in all, when Jelou says (404) that the previous one did not land. */
@@ -43,6 +48,8 @@ export interface CreateOptions {
     log?: (line: string) => void;
     /** The declared inputs: what the engine records when the saga ends incomplete. */
     declared: Record<string, unknown>;
+    /** When the create being resumed sent its POSTs; unknown for a partial recorded by 0.2.0. */
+    createWindow?: CreateWindow;
 }
 
 /** A finished create: Jelou's integration and the secret it holds now. */
@@ -117,6 +124,8 @@ export function resumeCreate(
 
 class CreateSaga {
     private readonly log: (line: string) => void;
+    /** When our POSTs were sent: from before the first, to after the last answer (or its failure). */
+    private window?: CreateWindow;
 
     constructor(
         private readonly client: JelouClient,
@@ -125,6 +134,7 @@ class CreateSaga {
         private readonly options: CreateOptions,
     ) {
         this.log = options.log ?? (() => undefined);
+        this.window = options.createWindow && { ...options.createWindow };
     }
 
     async run(start: State): Promise<CreatedResult> {
@@ -142,9 +152,11 @@ class CreateSaga {
 
     private async send(round: number): Promise<State> {
         let created: CreatedIntegration;
+        this.window = { from: this.window?.from ?? Date.now(), to: Date.now() };
         try {
             created = await this.client.create(this.projectId, this.fields);
         } catch (error) {
+            this.window.to = Date.now();
             if (!(error instanceof JelouError)) throw error;
             const said = error instanceof JelouUnusableAnswerError ? error.said : {};
             // Ours may have landed: the answer was unusable, an attempt's outcome is unknown, or an earlier round's create
@@ -180,15 +192,21 @@ class CreateSaga {
                 { status: 404 },
             );
         }
-        const verdict = ownership({ ...said, webhookUrl: this.fields.webhookUrl, authType: this.fields.authType }, remote);
+        const known = { ...said, webhookUrl: this.fields.webhookUrl, authType: this.fields.authType, createWindow: this.window };
+        const verdict = ownership(known, remote);
         if (verdict.ours === true) {
             this.log(`pulumi-jelou: project ${this.projectId} has our integration (same ${verdict.by}); regenerating its secret, the only way to learn it`);
             return { step: "learn-secret", integration: { ...said, ...remote } };
         }
-        if (verdict.ours === undefined) {
-            return this.incomplete(said, `${cause}; and Jelou's answer does not say whether the project's integration is ours`);
-        }
         if (this.options.adoptExisting) return { step: "adopt", existing: remote };
+        if (verdict.ours === undefined) {
+            return this.incomplete(
+                said,
+                `${cause}; and Jelou's answer cannot show whether the project's integration is ours (${verdict.by})`,
+                "nothing was regenerated. If that integration is this resource's, set adoptExisting: true on the resource and " +
+                    "run `pulumi up`: it takes the integration over (PATCH to the declared webhook, then a new secret).",
+            );
+        }
         throw new JelouConflictError(
             `Creating the integration of project ${this.projectId} failed (${cause}), and the project has an integration ` +
                 `that is not ours (another ${verdict.by}: ${this.client.redact(describe(remote))}). Nothing of ours was created. ` +
@@ -220,14 +238,16 @@ class CreateSaga {
     }
 
     /** (c): the engine records the resource, without a secret, and the next `up` resumes at `check`. */
-    private incomplete(known: RemoteIntegration, reason: string): never {
+    private incomplete(known: RemoteIntegration, reason: string, next?: string): never {
         const { id, brainId, createdAt } = known;
+        const createWindow = this.window && { from: new Date(this.window.from).toISOString(), to: new Date(this.window.to).toISOString() };
         throw new JelouIncompleteCreateError(
             `The integration of project ${this.projectId} may exist in Jelou, but no usable signing secret was learned (${reason}). ` +
-                "Pulumi records it as partially created; run `pulumi up` again: it asks Jelou and, if the integration " +
-                "is ours, regenerates its secret. Nothing needs deleting by hand.",
+                "Pulumi records it as partially created; " +
+                (next ??
+                    "run `pulumi up` again: it asks Jelou and, if the integration is ours, regenerates its secret. Nothing needs deleting by hand."),
             id ?? standInId(this.projectId),
-            compact({ ...this.options.declared, brainId, createdAt, createPending: true }),
+            compact({ ...this.options.declared, brainId, createdAt, createPending: true, createWindow }),
             [reason],
         );
     }

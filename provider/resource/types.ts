@@ -42,6 +42,11 @@ export interface IntegrationOutputs extends IntegrationInputs {
      */
     createPending?: boolean;
     /**
+     * With `createPending`: when that create sent its POSTs (ISO 8601, local clock), so that the
+     * create resumed later can tell ours from an integration created at another time (ownership.ts).
+     */
+    createWindow?: { from: string; to: string };
+    /**
      * The version of the state's layout (connection.ts): absent in state written by 0.1.0, whose
      * connection values were resolved by the program from anywhere. From 2 on, a credential or
      * other connection setting in the state is one given on the resource.

@@ -109,3 +109,31 @@ it("a create the gateway answered 503 after it landed, retried into a 409, is ou
     await engine.destroy({ env: stack(project).env });
     expect(sandbox.integration(project)).toBeUndefined();
 });
+
+it("two resources of one program for the same project: one is created, the other refused before any call, naming the project", async () => {
+    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
+    const project = `twice-${process.pid}`;
+    const args = { projectId: project, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, retryBaseDelayMs: 1 };
+    const env = {
+        JELOU_TEST_SPEC: JSON.stringify({ integrations: [{ name: "first", args }, { name: "second", args }] }),
+        JELOU_API_KEY: API_KEY,
+        JELOU_BASE_URL: gateway.url,
+    };
+    // Whichever create comes second would meet 429, then 409, then an integration created seconds ago with its webhook.
+    gateway.when("POST", new RegExp(`^/v1/external-support/${project}$`), { kind: "replace", status: 429, retryAfter: "0", body: "{}" });
+    gateway.when("POST", new RegExp(`^/v1/external-support/${project}$`), { kind: "honest" });
+    const { plan, errors } = await engine.run(PROGRAM, { env });
+    expect(plan.map((p: { op: string }) => p.op).sort()).toEqual(["create", "failed"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`Project ${project} is declared by two resources of this program`);
+    const held = sandbox.integration(project)!;
+    const created = [...engine.state.values()].filter((entry: { outputs: Record<string, unknown> }) => entry.outputs.signingSecret !== undefined);
+    expect(created).toHaveLength(1);
+    expect(created[0].outputs.signingSecret).toBe(held.signingSecret);
+    // The first resource's 429 and its retry (then its GET and regenerate); not one request from the second.
+    expect(gateway.requests.map((r) => `${r.method} ${r.path.replace(project, "P")}`)).toEqual([
+        "POST /v1/external-support/P", "POST /v1/external-support/P", "GET /v1/external-support/P", "POST /v1/external-support/P/secret/regenerate",
+    ]);
+    await engine.destroy({ env });
+    expect(sandbox.integration(project)).toBeUndefined();
+});

@@ -88,7 +88,9 @@ describe("create", () => {
     });
 
     it("reports a second integration for the project as a conflict naming the ways out", async () => {
-        const { inputs } = await created();
+        // Made outside this program (a second resource of the program is refused before any call: ownership.test.ts).
+        const inputs = await checked(providerInputs(sandbox));
+        sandbox.seed(inputs.projectId as string, { webhookUrl: "https://elsewhere.example.com/hook", authType: "no_auth" });
         sandbox.clearLog();
         const error = await provider.create(inputs).catch((e) => e);
         expect(error).toBeInstanceOf(JelouConflictError);

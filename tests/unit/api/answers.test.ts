@@ -64,7 +64,6 @@ describe("answers that cannot be used", () => {
         ["an id that is an object", { ...INTEGRATION, id: { $oid: "x" }, signingSecret: SECRET }, /id that is not a short plain string/],
         ["an id of 300 characters", { ...INTEGRATION, id: "x".repeat(300), signingSecret: SECRET }, /id that is not a short plain string/],
         ["a brainId with a newline", { ...INTEGRATION, brainId: "brain\n1", signingSecret: SECRET }, /brainId that is not a short plain string/],
-        ["a createdAt that is not a time", { ...INTEGRATION, createdAt: "yesterday", signingSecret: SECRET }, /createdAt that is not a timestamp/],
         ["an unknown authType", { ...INTEGRATION, authType: "oauth", signingSecret: SECRET }, /unknown authType/],
         ["text", "OK", /text, not JSON/],
         ["an HTML page", "<html><body>OK</body></html>", /HTML/],
@@ -79,6 +78,19 @@ describe("answers that cannot be used", () => {
     it("create without a secret still says the id it carried, for the recovery's ownership check", () => {
         const reading = readAnswer("create", { ...ENVELOPE, data: { ...INTEGRATION } });
         expect(reading).toEqual({ usable: false, reason: "no signingSecret", said: INTEGRATION });
+    });
+
+    it("a createdAt that cannot be read is not said: the answer is used for what it does say", () => {
+        for (const createdAt of ["yesterday", { $date: 1 }, 12345678901, "2026-02-30T10:00:00Z"]) {
+            const { createdAt: _, ...rest } = INTEGRATION;
+            expect(readAnswer("create", { ...INTEGRATION, createdAt, signingSecret: SECRET })).toEqual({ usable: true, value: { ...rest, signingSecret: SECRET } });
+        }
+    });
+
+    it("a createdAt in another readable form is kept as Jelou wrote it (an epoch number as its digits)", () => {
+        for (const [createdAt, kept] of [[1772360455998, "1772360455998"], ["Sun, 01 Mar 2026 10:20:55 GMT", "Sun, 01 Mar 2026 10:20:55 GMT"], ["2026-03-01T10:20:55", "2026-03-01T10:20:55"]]) {
+            expect(readAnswer("get", { ...INTEGRATION, createdAt })).toEqual({ usable: true, value: { ...INTEGRATION, createdAt: kept } });
+        }
     });
 
     it("a GET that names no integration is no description of one", () => {
