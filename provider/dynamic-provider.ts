@@ -7,15 +7,19 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RemoteIntegration } from "./api/answers";
-import { IntegrationFields, JelouClient } from "./api/client";
-import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./resource/create-saga";
-import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./resource/connection";
+import { IntegrationFields } from "./api/client";
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./api/errors";
-import { claimForCreate, hold, release } from "./resource/claims";
-import { CreateWindow, findOurs, Found, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
-import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./resource/types";
 import { checkInputs, withoutProvider } from "./resource/check";
+import { claimForCreate, hold, release } from "./resource/claims";
+import { isEarlierState, SCHEMA_VERSION, StackConfig } from "./resource/connection";
+import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./resource/create-saga";
+import { OperationContext, OperationSources } from "./resource/operation-context";
+import { CreateWindow, findOurs, Found, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
+import { readState, StoredState } from "./resource/state";
+import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./resource/types";
 import { isUnknown } from "./resource/validation";
+
+type Provider = pulumi.dynamic.ResourceProvider<IntegrationInputs, IntegrationOutputs>;
 
 /** The stack's configuration, from the engine (once per host process, before the first operation). */
 let stackConfig: StackConfig | undefined;
@@ -25,17 +29,12 @@ export async function configure(req: { config: StackConfig }): Promise<void> {
     stackConfig = req.config;
 }
 
-/** Every input problem, missing credentials included, before any API call. */
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkInputs(news, { config: stackConfig, env: process.env });
-}
+/** Every input problem before any API call; missing credentials wait for the first call that needs them. */
+export const check: NonNullable<Provider["check"]> = async (_olds, news) => checkInputs(news, { config: stackConfig, env: process.env });
 
-export async function diff(
-    _id: string,
-    olds: Record<string, unknown>,
-    news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
-    const changed = (key: string) => isUnknown(news[key]) || !sameValue(olds[key], news[key]);
+export const diff: NonNullable<Provider["diff"]> = async (_id, olds, news) => {
+    const [before, after]: Partial<Record<string, unknown>>[] = [{ ...olds }, { ...news }];
+    const changed = (key: string) => isUnknown(after[key]) || !sameValue(before[key], after[key]);
     // This existing resource keeps its project through this run (a replace deletes it, then creates it again).
     if (typeof news.projectId === "string" && !changed("projectId")) hold(news.projectId);
     // With inPlaceUpdates, the webhook and its auth are patched; projectId still replaces.
@@ -51,20 +50,21 @@ export async function diff(
         // Jelou allows one integration per project: the old one must go before the new one is created.
         deleteBeforeReplace: true,
     };
-}
+};
 
-export async function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
-    const props = withoutProvider(inputs) as unknown as IntegrationInputs;
+export const create: Provider["create"] = async (declared) => {
+    const inputs = withoutProvider(declared);
     // Before any API call: a second resource of this program for the same project would take the first one's integration.
-    claimForCreate(props.projectId);
-    const integration = await createIntegration(clientFor(connectionFor(props), props), props.projectId, declaredFields(props), {
-        adoptExisting: props.adoptExisting,
+    claimForCreate(inputs.projectId);
+    const context = operationContext({ given: inputs }, [inputs.authorization]);
+    const integration = await createIntegration(context.jelou(), inputs.projectId, declaredFields(inputs), {
+        adoptExisting: inputs.adoptExisting,
         log,
         // With __provider: the host records the error's properties as they are, and read and delete need it.
-        declared: { ...inputs, schemaVersion: SCHEMA_VERSION },
+        declared: { ...declared, schemaVersion: SCHEMA_VERSION },
     });
-    return { id: integration.id, outs: outputsOf(props, integration) };
-}
+    return { id: integration.id, outs: outputsOf(inputs, integration) };
+};
 
 /**
  * The API cannot give the signing secret back, so by default the state is the truth and nothing
@@ -72,7 +72,7 @@ export async function create(inputs: Record<string, unknown>): Promise<pulumi.dy
  * a webhook or auth type changed outside Pulumi shows as a diff; the secret always comes from state,
  * and a field Jelou does not say keeps the state's value.
  */
-export async function read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
+export const read: NonNullable<Provider["read"]> = async (id, props) => {
     if (!props || (typeof props.signingSecret !== "string" && props.createPending !== true)) {
         throw new Error(
             `ExternalSupportIntegration ${id}: there is no state to read, and Jelou never shows a signing secret twice, ` +
@@ -80,15 +80,16 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
                 "instead: the next `pulumi up` takes the existing integration over and regenerates its secret.",
         );
     }
-    const state = props as unknown as IntegrationOutputs;
-    const sources = sourcesOf(props);
-    if (!resolveConnection({ ...sources, config: stackConfig, env: process.env }).detectDrift || state.createPending) return { id, props };
+    const stored = readState(id, { ...props });
+    const state = stored.outputs;
+    const context = operationContext(sourcesOf(stored), [state.authorization, state.signingSecret]);
+    if (!context.detectDrift || state.createPending) return { id, props };
     let remote: RemoteIntegration;
     try {
-        remote = await clientFor(connectionFor(sources.given, sources.earlier), state).get(state.projectId);
+        remote = await context.jelou().get(state.projectId);
     } catch (error) {
         // An empty id tells the engine the resource no longer exists.
-        if (error instanceof JelouNotFoundError) return { id: "", props: {} };
+        if (error instanceof JelouNotFoundError) return { id: "" };
         throw error;
     }
     const identity = ownership({ id: jelouId(id, state), createdAt: state.createdAt }, remote);
@@ -96,30 +97,30 @@ export async function read(id: string, props?: Record<string, unknown>): Promise
         // Recreated outside Pulumi: the secret in state is not its secret. Treat ours as gone, so the next
         // up creates it, which Jelou refuses while the other exists (adoptExisting takes that one over).
         log(`pulumi-jelou: project ${state.projectId} now has another integration (another ${identity.by}); ours (${id}) is gone`);
-        return { id: "", props: {} };
+        return { id: "" };
     }
     const webhookUrl = remote.webhookUrl !== undefined && !sameUrl(remote.webhookUrl, state.webhookUrl) ? remote.webhookUrl : state.webhookUrl;
     return { id, props: { ...props, webhookUrl, authType: remote.authType ?? state.authType } };
-}
+};
 
 /**
  * Reached for what changes how the API is called (stored, no call), for rotationTriggers (one
  * ownership GET, one regenerate), and by the engine for a resource recorded as partially created,
  * whose create it finishes. Every other output, the signing secret above all, is kept.
  */
-export async function update(
-    id: string,
-    olds: Record<string, unknown>,
-    news: Record<string, unknown>,
-): Promise<pulumi.dynamic.UpdateResult> {
-    const previous = olds as unknown as IntegrationOutputs;
-    const inputs = withoutProvider(news) as unknown as IntegrationInputs;
+export const update: NonNullable<Provider["update"]> = async (id, olds, news) => {
+    const stored = readState(id, { ...olds });
+    const previous = stored.outputs;
+    const inputs = withoutProvider(news);
     // The resource is in the state already: the project's first holder in this run, never a second one.
     hold(inputs.projectId);
-    if (previous.createPending || typeof previous.signingSecret !== "string") {
+    // The state's values are redacted too: until a PATCH lands, the old authorization is the live one.
+    const context = operationContext({ given: inputs, earlier: stored.earlierConnection }, [
+        inputs.authorization, previous.signingSecret, previous.authorization, previous.apiKey, previous.clientSecret,
+    ]);
+    if (previous.createPending || previous.signingSecret === undefined) {
         const known = { id: jelouId(id, previous), brainId: previous.brainId, createdAt: previous.createdAt };
-        const client = clientFor(connectionFor(inputs, earlierOf(olds)), inputs);
-        const integration = await resumeCreate(client, inputs.projectId, declaredFields(inputs), known, {
+        const integration = await resumeCreate(context.jelou(), inputs.projectId, declaredFields(inputs), known, {
             adoptExisting: inputs.adoptExisting,
             log,
             declared: { ...news, schemaVersion: SCHEMA_VERSION },
@@ -131,12 +132,9 @@ export async function update(
     const patch = inputs.inPlaceUpdates === true ? changedFields(previous, inputs) : undefined;
     const rotate = !sameValue(previous.rotationTriggers, inputs.rotationTriggers);
     if (patch || rotate) {
-        // The state's values are redacted too: until the PATCH lands, the old authorization is the live one.
-        const client = clientFor(connectionFor(inputs, earlierOf(olds)), { ...inputs, signingSecret }, [
-            previous.authorization, previous.apiKey, previous.clientSecret,
-        ]);
+        const client = context.jelou();
         // One ownership GET before either: neither the webhook nor the secret of a stranger's integration is ours to change.
-        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", client, id, previous, inputs.adoptExisting);
+        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", context, id, previous, inputs.adoptExisting);
         if (patch) await client.update(inputs.projectId, patch);
         if (rotate) ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
@@ -149,12 +147,13 @@ export async function update(
         schemaVersion: SCHEMA_VERSION,
     };
     return { outs: compact(outs) };
-}
+};
 
-async function deleteIntegration(id: string, props: Record<string, unknown>): Promise<void> {
-    const state = props as unknown as IntegrationOutputs;
-    const sources = sourcesOf(props);
-    const client = clientFor(connectionFor(sources.given, sources.earlier), state);
+const deleteIntegration: NonNullable<Provider["delete"]> = async (id, props) => {
+    const stored = readState(id, { ...props });
+    const state = stored.outputs;
+    const context = operationContext(sourcesOf(stored), [state.authorization, state.signingSecret]);
+    const client = context.jelou();
     const known = knownOf(id, state, state.adoptExisting);
     const found = await findOurs(client, state.projectId, known);
     if (found.state === "cannot-tell") throw deleteRefused(id, state, found);
@@ -178,7 +177,11 @@ async function deleteIntegration(id: string, props: Record<string, unknown>): Pr
     }
     // Ours is gone from Jelou: a create of the project later in this run (a replace) is no second resource.
     release(state.projectId);
-}
+};
+export { deleteIntegration as delete };
+
+// The module's exports are the provider the SDK calls: this line fails to compile when one drifts from the SDK's contract.
+void ({ configure, check, diff, create, read, update, delete: deleteIntegration } satisfies Provider);
 
 /** Weak evidence is never enough to forget ours: say what the user can do. */
 function deleteRefused(id: string, state: IntegrationOutputs, found: Extract<Found, { state: "cannot-tell" }>): JelouError {
@@ -189,7 +192,6 @@ function deleteRefused(id: string, state: IntegrationOutputs, found: Extract<Fou
             "If it is, set adoptExisting: true on the resource and run `pulumi up`, then destroy again.",
     );
 }
-export { deleteIntegration as delete };
 
 /** The webhook fields that differ from the state's: what one PATCH sends (Jelou changes only the fields sent). */
 function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs): IntegrationFields | undefined {
@@ -204,8 +206,8 @@ function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs):
 }
 
 /** Before a PATCH or a regenerate: the project's integration must be ours, or it is not ours to change. */
-async function confirmOursBefore(action: string, client: JelouClient, id: string, state: IntegrationOutputs, consent?: boolean): Promise<void> {
-    const found = await findOurs(client, state.projectId, knownOf(id, state, consent));
+async function confirmOursBefore(action: string, context: OperationContext, id: string, state: IntegrationOutputs, consent?: boolean): Promise<void> {
+    const found = await findOurs(context.jelou(), state.projectId, knownOf(id, state, consent));
     if (found.state === "ours") return;
     if (found.state === "cannot-tell") {
         throw new JelouError(
@@ -228,7 +230,7 @@ function declaredFields(props: IntegrationInputs): DeclaredFields {
     return { webhookUrl: props.webhookUrl, authType: props.authType, authorization: props.authorization };
 }
 
-function outputsOf(props: IntegrationInputs, integration: CreatedResult): Record<string, unknown> {
+function outputsOf(props: IntegrationInputs, integration: CreatedResult): IntegrationOutputs {
     const outs: IntegrationOutputs = {
         ...props,
         brainId: integration.brainId ?? props.projectId,
@@ -237,7 +239,7 @@ function outputsOf(props: IntegrationInputs, integration: CreatedResult): Record
         secretRotatedAt: integration.secretIssuedAt,
         schemaVersion: SCHEMA_VERSION,
     };
-    return compact(outs) as unknown as Record<string, unknown>;
+    return compact(outs);
 }
 
 /** What the state knows of our integration, for ownership checks; a stand-in id is not Jelou's. */
@@ -264,52 +266,19 @@ function jelouId(id: string, state: IntegrationInputs): string | undefined {
     return id === "" || isStandInId(id, state.projectId) ? undefined : id;
 }
 
-/** Outputs written by 0.1.0 hold a connection resolved from anywhere: the current stack's comes first. */
-function sourcesOf(outputs: Record<string, unknown>): { given: Record<string, unknown>; earlier?: Record<string, unknown> } {
-    return isEarlierState(outputs) ? { given: withoutConnection(outputs), earlier: outputs } : { given: outputs };
+/** Where an operation on stored state finds its connection: 0.1.0's kept one is the last resort. */
+function sourcesOf(stored: StoredState): Pick<OperationSources, "given" | "earlier"> {
+    return { given: stored.outputs, earlier: stored.earlierConnection };
 }
 
-function earlierOf(olds: Record<string, unknown>): Record<string, unknown> | undefined {
-    return isEarlierState(olds) ? olds : undefined;
-}
-
-/** The connection for this operation; throws, calling nothing, when there is none that can be used. */
-function connectionFor(given: object, earlier?: Record<string, unknown>): OperationConnection {
-    const { connection, failures } = resolveConnection({ given: withoutProvider(given as Record<string, unknown>), earlier, config: stackConfig, env: process.env });
-    if (!connection) {
-        throw new JelouError(`Jelou was not called: ${failures.map((f) => f.reason).join("; ")}`);
-    }
-    // A credential kept by 0.1.0 is redacted too, even when the stack's is the one sent.
-    const otherCredentials = CREDENTIAL_KEYS.map((key) => earlier?.[key]).filter((v): v is string => typeof v === "string");
-    return { ...connection, otherCredentials };
-}
-
-type OperationConnection = Connection & { otherCredentials: string[] };
-
-function clientFor(connection: OperationConnection, props: IntegrationInputs & { signingSecret?: string }, alsoSecret: unknown[] = []): JelouClient {
-    return new JelouClient({
-        baseUrl: connection.baseUrl,
-        ...connection.credentials,
-        maxAttempts: connection.maxAttempts,
-        requestTimeoutMs: connection.requestTimeoutMs,
-        totalTimeoutMs: connection.totalTimeoutMs,
-        retryBaseDelayMs: connection.retryBaseDelayMs,
-        credentialsHint: credentialsHint(connection),
-        redact: [props.authorization, props.signingSecret, ...connection.otherCredentials, ...alsoSecret.filter((v): v is string => typeof v === "string")],
-        onRetry: ({ method, path, attempt, status, code }) =>
-            log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
-    });
+function operationContext(sources: Pick<OperationSources, "given" | "earlier">, secrets: ReadonlyArray<string | undefined>): OperationContext {
+    return new OperationContext({ ...sources, config: stackConfig, env: process.env }, secrets, log);
 }
 
 /** The host's stderr reaches the engine's diagnostics: say what is retried or recovered, never with what. */
 function log(line: string): void {
     console.error(line);
 }
-
-function withoutConnection(props: Record<string, unknown>): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(props).filter(([key]) => !(CONNECTION_KEYS as readonly string[]).includes(key)));
-}
-
 
 function sameValue(a: unknown, b: unknown): boolean {
     return (a ?? undefined) === (b ?? undefined) || canonical(a) === canonical(b);

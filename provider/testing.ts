@@ -57,8 +57,8 @@ function mockIntegration(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.
     // The stack config set with pulumi.runtime.setConfig / setAllConfig plays the engine's Configure.
     const config = { get: (key: string) => pulumi.runtime.getConfig(key) };
     const { inputs, failures } = checkInputs(declared, { config, env: process.env, requireCredentials: false });
-    if (failures.length > 0) throw new JelouMockCheckError(args.name, failures);
-    const projectId = String(inputs.projectId);
+    if (failures.length > 0 || !inputs) throw new JelouMockCheckError(args.name, failures);
+    const projectId = inputs.projectId;
     const digest = createHash("sha256").update(`${projectId}\0${args.name}`).digest("hex");
     // An imported integration keeps the id it was imported with.
     const id = args.id || `mock-${digest.slice(0, 24)}`;

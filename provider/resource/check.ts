@@ -3,6 +3,7 @@
  * `pulumi-jelou/testing`, so that users' unit tests judge inputs exactly as `pulumi preview` does.
  */
 import { resolveConnection, StackConfig } from "./connection";
+import { IntegrationInputs } from "./types";
 import { CheckFailure, validateInputs } from "./validation";
 
 export interface CheckOptions {
@@ -14,22 +15,34 @@ export interface CheckOptions {
 }
 
 export interface CheckedInputs {
-    /** The inputs with defaults applied, as the provider stores them; `__provider` is left out. */
-    inputs: Record<string, unknown>;
+    /**
+     * The inputs with defaults applied, as the provider stores them; `__provider` is left out.
+     * Absent when a required field failed (the engine then stops at the failures).
+     */
+    inputs?: IntegrationInputs;
     failures: CheckFailure[];
 }
 
 /** The properties without the serialized provider the SDK adds to every dynamic resource's. */
-export function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
+export function withoutProvider<T extends object>(props: T & { __provider?: unknown }): T {
     const { __provider: _provider, ...rest } = props;
-    return rest;
+    return rest as T;
 }
 
-export function checkInputs(news: Record<string, unknown>, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
-    const given = withoutProvider(news);
+export function checkInputs(news: object, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
+    const given: Record<string, unknown> = { ...withoutProvider(news) };
     const resolution = resolveConnection({ given, config, env, requireCredentials });
     const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });
     // A value given on the resource is reported once, by validateInputs, which names the fix.
     const reported = new Set(failures.map((f) => f.property));
-    return { inputs, failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))] };
+    return {
+        inputs: hasRequiredFields(inputs) ? inputs : undefined,
+        failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))],
+    };
+}
+
+/** Judged by validateInputs: what is left to show the compiler is that the required fields are there (known or not yet). */
+function hasRequiredFields(inputs: object): inputs is IntegrationInputs {
+    const fields: Partial<Record<string, unknown>> = { ...inputs };
+    return typeof fields.projectId === "string" && typeof fields.webhookUrl === "string" && typeof fields.authType === "string";
 }

@@ -24,6 +24,7 @@ export const CREDENTIAL_KEYS = ["apiKey", "clientId", "clientSecret"] as const;
 export const REQUEST_SETTING_KEYS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs"] as const;
 /** Every property that says how Jelou is called, rather than what the integration is. */
 export const CONNECTION_KEYS = [...CREDENTIAL_KEYS, "baseUrl", ...REQUEST_SETTING_KEYS, "detectDrift"] as const;
+export type ConnectionKey = (typeof CONNECTION_KEYS)[number];
 
 /** The version of the state this package writes; state without it was written by 0.1.0. */
 export const SCHEMA_VERSION = 2;
@@ -37,9 +38,9 @@ export interface Connection extends RequestSettings {
 
 export interface ConnectionSources {
     /** The resource's own arguments (its inputs, or new state's outputs). */
-    given: Record<string, unknown>;
-    /** Outputs written by 0.1.0, whose connection values may have come from anywhere. */
-    earlier?: Record<string, unknown>;
+    given: Partial<Record<ConnectionKey, unknown>>;
+    /** The connection kept by 0.1.0 in its outputs, whose values may have come from anywhere. */
+    earlier?: Partial<Record<ConnectionKey, unknown>>;
     config?: StackConfig;
     env: NodeJS.ProcessEnv;
     /** Whether no credentials at all is a failure (default true). */
@@ -59,7 +60,7 @@ export interface ConnectionResolution {
 type Source = { name: CredentialSource; values: Record<string, unknown> };
 
 /** Whether these outputs were written by 0.1.0, which kept the resolved connection in every resource. */
-export function isEarlierState(outputs: Record<string, unknown>): boolean {
+export function isEarlierState(outputs: { schemaVersion?: unknown }): boolean {
     return outputs.schemaVersion === undefined;
 }
 

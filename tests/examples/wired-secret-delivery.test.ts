@@ -6,7 +6,7 @@ import { AddressInfo } from "net";
 import * as path from "path";
 import { promisify } from "util";
 import { createReceiver, secretFrom } from "../../examples/wired-secret/receiver";
-import * as provider from "../../provider/dynamic-provider";
+import { provider } from "../support/engine-view";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 
 const sandbox = useSandbox({ allowLoopbackHttpWebhooks: true });

@@ -3,7 +3,7 @@
 // the provider returned (no orphan, no lost secret, no stranger's integration touched), and that no
 // credential or signing secret shows in any message or log line.
 import * as http from "http";
-import * as provider from "../../provider/dynamic-provider";
+import { provider } from "../support/engine-view";
 import { JelouIncompleteCreateError, JelouValidationError, makeRedactor } from "../../provider/api/errors";
 import { API_KEY, providerInputs, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 import { HostileGateway, Misbehaviour } from "../support/hostile-gateway";

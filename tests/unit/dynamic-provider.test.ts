@@ -1,4 +1,4 @@
-import * as provider from "../../provider/dynamic-provider";
+import { provider } from "../support/engine-view";
 import {
     JelouAuthenticationError,
     JelouConflictError,

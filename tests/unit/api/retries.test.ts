@@ -1,7 +1,7 @@
 import * as net from "net";
 import { JelouClient } from "../../../provider/api/client";
 import { createIntegration } from "../../../provider/resource/create-saga";
-import * as provider from "../../../provider/dynamic-provider";
+import { provider } from "../../support/engine-view";
 import {
     errorFromResponse,
     JelouConflictError,

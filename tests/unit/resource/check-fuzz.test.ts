@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import * as provider from "../../../provider/dynamic-provider";
+import { provider } from "../../support/engine-view";
 import { UNKNOWN } from "../../../provider/resource/types";
 import { useSandbox } from "../../support/fixtures";
 

@@ -1,4 +1,4 @@
-import * as provider from "../../../provider/dynamic-provider";
+import { provider } from "../../support/engine-view";
 import { DEFAULT_BASE_URL } from "../../../provider/api/types";
 import { UNKNOWN } from "../../../provider/resource/types";
 

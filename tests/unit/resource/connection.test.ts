@@ -1,6 +1,6 @@
 // The connection as the provider resolves it when an operation runs: the resource's arguments, then
 // the stack config handed to `configure`, then the host's environment, then what 0.1.0 kept.
-import * as provider from "../../../provider/dynamic-provider";
+import { provider } from "../../support/engine-view";
 import { resolveConnection, StackConfig } from "../../../provider/resource/connection";
 import { DEFAULT_BASE_URL } from "../../../provider/api/types";
 

@@ -1,7 +1,7 @@
 // Ownership that cannot be fooled, in both directions, through the provider against the hostile
 // gateway in front of the local Jelou. Each case asserts the end state: what Jelou holds, what the
 // provider returned or refused, and that no stranger's integration was changed.
-import * as provider from "../../../provider/dynamic-provider";
+import { provider } from "../../support/engine-view";
 import { JelouConflictError, JelouIncompleteCreateError } from "../../../provider/api/errors";
 import { API_KEY, providerInputs, useSandbox } from "../../support/fixtures";
 import { HostileGateway, Misbehaviour } from "../../support/hostile-gateway";
