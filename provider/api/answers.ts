@@ -24,9 +24,8 @@ export interface RemoteIntegration {
     updatedAt?: string;
 }
 
-/** A usable create answer: Jelou's id and a non-empty signing secret. */
+/** A usable create answer: a non-empty signing secret, and Jelou's id when it said one it can be read. */
 export interface CreatedIntegration extends RemoteIntegration {
-    id: string;
     signingSecret: string;
 }
 
@@ -75,20 +74,21 @@ export function readAnswer<K extends AnswerKind>(kind: K, body: unknown): Answer
     if (!isRecord(body)) return unusable(describeNonJson(body));
     if (isFailureEnvelope(body)) return unusable("a failure envelope (statusMessage failed / status 0) with a success status");
     const fields = isRecord(body.data) ? body.data : body;
-    const { said, problems } = readFields(fields);
-    if (problems.length > 0) return unusable(problems.join("; "), said);
+    // A field that cannot be read is "not said": it makes the answer unusable only where the step needs it.
+    const { said, unreadable } = readFields(fields);
+    const notSaid = unreadable.length > 0 ? ` (${unreadable.join("; ")}, read as not said)` : "";
 
     if (kind === "regenerate") {
         const secret = readSecret(fields.signingSecret);
-        if (!secret.ok) return unusable(secret.reason, said);
-        const issuedAt = plainTimestamp(fields.regeneratedAt);
+        if (!secret.ok) return unusable(secret.reason + notSaid, said);
+        const issuedAt = plainTimestamp(fields.regeneratedAt) ?? undefined;
         return { usable: true, value: { signingSecret: secret.value, issuedAt, brainId: said.brainId } as Parsed<K> };
     }
     if (kind === "create") {
+        // The id is optional: Jelou addresses integrations by project, and the saga stands in for one never said.
         const secret = readSecret(fields.signingSecret);
-        if (said.id === undefined) return unusable("no integration id", said);
-        if (!secret.ok) return unusable(secret.reason, said);
-        return { usable: true, value: { ...said, id: said.id, signingSecret: secret.value } as Parsed<K> };
+        if (!secret.ok) return unusable(secret.reason + notSaid, said);
+        return { usable: true, value: { ...said, signingSecret: secret.value } as Parsed<K> };
     }
     // PATCH's envelope is not documented: a success with no data (like DELETE's) says the change was
     // made, and nothing reads its fields but an adoption, which keeps what the GET said.
@@ -96,7 +96,7 @@ export function readAnswer<K extends AnswerKind>(kind: K, body: unknown): Answer
     // GET: an integration without its secret. The envelope may say neither id nor authType;
     // an answer that names nothing at all is no description of an integration.
     if (said.webhookUrl === undefined && said.id === undefined && said.createdAt === undefined) {
-        return unusable("no integration in the body", said);
+        return unusable(`no integration in the body${notSaid}`, said);
     }
     return { usable: true, value: said as Parsed<K> };
 }
@@ -107,7 +107,7 @@ export function isJelouBody(body: unknown): boolean {
     return "message" in body || "statusMessage" in body || ("status" in body && "data" in body) || isRecord(body.error);
 }
 
-function readFields(fields: Record<string, unknown>): { said: RemoteIntegration; problems: string[] } {
+function readFields(fields: Record<string, unknown>): { said: RemoteIntegration; unreadable: string[] } {
     const said: RemoteIntegration = {};
     const problems: string[] = [];
     // A field not said is left out, never set to undefined: merging what two answers said keeps both.
@@ -133,10 +133,13 @@ function readFields(fields: Record<string, unknown>): { said: RemoteIntegration;
         if (!AUTH_TYPES.includes(fields.authType as AuthType)) problems.push("an unknown authType");
         else said.authType = fields.authType as AuthType;
     }
-    return { said, problems };
+    return { said, unreadable: problems };
 }
 
-/** undefined: not said; null: said, but not something to keep in plain state. */
+/**
+ * undefined: not said; null: said, but not something to keep in plain state. A JSON number beyond
+ * 2^53 lost its digits in JSON.parse: it cannot be read, and the raw text is not parsed again for it.
+ */
 function plainId(value: unknown): string | undefined | null {
     if (value === undefined || value === null) return undefined;
     if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);

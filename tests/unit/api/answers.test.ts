@@ -54,17 +54,40 @@ describe("documented answer shapes", () => {
     });
 });
 
+describe("a field that cannot be read is not said, and spoils only a step that needs it (issue 16, item 5)", () => {
+    it.each([
+        ["no id", { ...INTEGRATION, id: undefined }, "id"],
+        ["an id that is an object", { ...INTEGRATION, id: { $oid: "x" } }, "id"],
+        ["an id of 300 characters", { ...INTEGRATION, id: "x".repeat(300) }, "id"],
+        ["an id beyond 2^53 (JSON.parse lost its digits)", { ...INTEGRATION, id: 2 ** 53 + 2 }, "id"],
+        ["a brainId with a newline", { ...INTEGRATION, brainId: "brain\n1" }, "brainId"],
+        ["a createdAt that is not a time", { ...INTEGRATION, createdAt: "yesterday" }, "createdAt"],
+        ["an unknown authType", { ...INTEGRATION, authType: "oauth" }, "authType"],
+        ["a webhookUrl that is a number", { ...INTEGRATION, webhookUrl: 42 }, "webhookUrl"],
+    ])("create with %s is used, that field not said", (_what, fields, field) => {
+        const reading = readAnswer("create", { ...fields, signingSecret: SECRET });
+        expect(reading.usable).toBe(true);
+        if (reading.usable) {
+            expect(reading.value.signingSecret).toBe(SECRET);
+            expect(field in reading.value).toBe(false);
+        }
+    });
+
+    it("a regenerate needs only its secret", () => {
+        expect(readAnswer("regenerate", { signingSecret: SECRET, brainId: { x: 1 }, regeneratedAt: 17 })).toEqual({ usable: true, value: { signingSecret: SECRET, issuedAt: undefined, brainId: undefined } });
+    });
+
+    it("a GET with one unreadable field keeps the others", () => {
+        expect(readAnswer("get", { ...INTEGRATION, createdAt: { at: 1 } })).toMatchObject({ usable: true, value: { webhookUrl: INTEGRATION.webhookUrl } });
+    });
+});
+
 describe("answers that cannot be used", () => {
     it.each([
         ["no signingSecret", { ...INTEGRATION }, /no signingSecret/],
         ["an empty signingSecret", { ...INTEGRATION, signingSecret: "" }, /empty signingSecret/],
         ["a whitespace signingSecret", { ...INTEGRATION, signingSecret: " \n " }, /empty signingSecret/],
         ["a signingSecret that is not a string", { ...INTEGRATION, signingSecret: 42 }, /not a string/],
-        ["no id", { ...INTEGRATION, id: undefined, signingSecret: SECRET }, /no integration id/],
-        ["an id that is an object", { ...INTEGRATION, id: { $oid: "x" }, signingSecret: SECRET }, /id that is not a short plain string/],
-        ["an id of 300 characters", { ...INTEGRATION, id: "x".repeat(300), signingSecret: SECRET }, /id that is not a short plain string/],
-        ["a brainId with a newline", { ...INTEGRATION, brainId: "brain\n1", signingSecret: SECRET }, /brainId that is not a short plain string/],
-        ["an unknown authType", { ...INTEGRATION, authType: "oauth", signingSecret: SECRET }, /unknown authType/],
         ["text", "OK", /text, not JSON/],
         ["an HTML page", "<html><body>OK</body></html>", /HTML/],
         ["an empty body", "", /empty body/],
