@@ -9,7 +9,10 @@ export interface CheckOptions {
     /** The stack configuration (namespaced keys such as `jelou:apiKey`). */
     config?: StackConfig;
     env: NodeJS.ProcessEnv;
-    /** Whether missing credentials are a failure (default true); users' tests under mocks need none. */
+    /**
+     * Whether no credentials at all is a failure (default false: a preview calls nothing, and neither
+     * do users' tests under mocks; the operation that calls Jelou refuses to run without them).
+     */
     requireCredentials?: boolean;
 }
 
@@ -25,7 +28,7 @@ export function withoutProvider(props: Record<string, unknown>): Record<string, 
     return rest;
 }
 
-export function checkInputs(news: Record<string, unknown>, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
+export function checkInputs(news: Record<string, unknown>, { config, env, requireCredentials = false }: CheckOptions): CheckedInputs {
     const given = withoutProvider(news);
     const resolution = resolveConnection({ given, config, env, requireCredentials });
     const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });

@@ -24,9 +24,14 @@ export async function configure(req: { config: StackConfig }): Promise<void> {
     stackConfig = req.config;
 }
 
-/** Every input problem, missing credentials included, before any API call. */
+/**
+ * Every input problem before any API call. Missing credentials are not one: a preview calls nothing,
+ * so it needs none (a pull request from a fork has no secrets); the first operation that calls Jelou
+ * fails, calling nothing, naming apiKey and the three ways to give it. Credentials given but
+ * unusable (half a pair, whitespace, too short) are refused here.
+ */
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-    return checkInputs(news, { config: stackConfig, env: process.env });
+    return checkInputs(news, { config: stackConfig, env: process.env, requireCredentials: false });
 }
 
 export async function diff(

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "./dynamic-provider";
+import { refuseLinkedInstall } from "./linked-install";
 import { AuthType, RESOURCE_MODULE, RESOURCE_TYPE_NAME, SECRET_OUTPUTS } from "./types";
 
 /**
@@ -141,6 +142,7 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
     declare readonly schemaVersion: pulumi.Output<number>;
 
     constructor(name: string, args: ExternalSupportIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseLinkedInstall();
         // Nothing is resolved here: the provider reads the stack's config and environment when each operation runs.
         const props = {
             projectId: args.projectId,
