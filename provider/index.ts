@@ -10,7 +10,7 @@ export {
     JelouServerError,
     JelouConnectionError,
 } from "./errors";
-export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./signature";
+export { signPayload, verifySignature, SignatureCheck, SignatureFailureReason, SIGNATURE_HEADER } from "./signature";
 export {
     parseEvent,
     classifyEvent,
