@@ -72,8 +72,10 @@ const CI_VARIABLES = /^(CI|CONTINUOUS_INTEGRATION|BUILD_ID|BUILD_NUMBER|RUN_ID|G
 
 /**
  * A machine that is not this one: a fresh HOME (its .npmrc holds only update-notifier=false, as a
- * user's might), no CI, an empty global git config, TZ 14 hours from UTC, another language; npm's
- * cache is kept (where packages are cached changes no result, and a fresh one costs downloads).
+ * user's might), no CI, an empty global git config, TZ 14 hours from UTC, another language. npm's
+ * cache directory is fresh too (it holds the update check's last-run time, which would hide that
+ * check for a day), but its package store (_cacache) is the machine's: where packages are cached
+ * changes no result, and a fresh one costs minutes of downloads.
  */
 function scrubbedEnv(nodeBin, home, extra = {}) {
     const cache = run("npm", ["config", "get", "cache"]).trim();
@@ -83,13 +85,15 @@ function scrubbedEnv(nodeBin, home, extra = {}) {
         env[key] = value;
     }
     fs.writeFileSync(path.join(home, ".npmrc"), "update-notifier=false\n");
+    fs.mkdirSync(path.join(home, ".npm"));
+    fs.symlinkSync(path.join(cache, "_cacache"), path.join(home, ".npm", "_cacache"), "dir");
     fs.writeFileSync(path.join(home, ".gitconfig-empty"), "");
     return {
         ...env,
         ...extra,
         HOME: home,
         USERPROFILE: home,
-        npm_config_cache: cache,
+        npm_config_cache: path.join(home, ".npm"),
         GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig-empty"),
         TZ: "Pacific/Kiritimati",
         LANG: "tr_TR.UTF-8",
