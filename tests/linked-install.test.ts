@@ -65,9 +65,11 @@ describe("linkedInstallProblem", () => {
 describe("the built package, linked into a stack", () => {
     it("throws when the resource is declared, before anything is registered", () => {
         const consumer = process.env.JELOU_CONSUMER_DIR!;
-        // A checkout: the installed package's files, outside any node_modules, its dependencies beside it.
-        fs.cpSync(path.join(consumer, "node_modules", "pulumi-jelou"), at("checkout"), { recursive: true });
-        fs.symlinkSync(path.join(consumer, "node_modules"), at("checkout/node_modules"), "dir");
+        // A checkout: the installed package's files, outside any node_modules, with the node_modules its
+        // dependencies sit in (the consumer's under npm, the package's own under pnpm's .pnpm store).
+        const installed = fs.realpathSync(path.join(consumer, "node_modules", "pulumi-jelou"));
+        fs.cpSync(installed, at("checkout"), { recursive: true, dereference: true });
+        fs.symlinkSync(path.dirname(installed), at("checkout/node_modules"), "dir");
         tree(["stack/node_modules/", "stack/node_modules/pulumi-jelou -> checkout"]);
         const program = [
             'const { ExternalSupportIntegration } = require("pulumi-jelou");',
