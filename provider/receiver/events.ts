@@ -8,7 +8,7 @@
  * a documented shape is an `unknown` event that keeps the raw object: a receiver should
  * acknowledge it and move on rather than refuse it.
  */
-import { SignatureCheck, verifySignature } from "./signature";
+import { SignatureFailureReason, verifySignature } from "./signature";
 
 /** The documented message types (`value.type`). */
 export const MESSAGE_TYPES = ["text", "image", "video", "audio", "document"] as const;
@@ -103,7 +103,8 @@ export type JelouEvent =
     | { kind: "conversation.close"; event: ConversationCloseEvent }
     | { kind: "unknown"; raw: unknown; why: string };
 
-export type ParseFailureReason = "missing-secret" | "missing-header" | "malformed-header" | "bad-signature" | "not-json";
+/** A signature refusal (answer 401), or a signed body that is not UTF-8 JSON (answer 400). */
+export type ParseFailureReason = SignatureFailureReason | "not-json";
 
 export type ParseResult =
     | { ok: true; event: JelouEvent; /** which of the secrets given verified the signature */ secretIndex: number }
@@ -192,13 +193,6 @@ export function classifyEvent(raw: unknown): JelouEvent {
     }
 }
 
-const FAILURE_REASON: Record<Exclude<SignatureCheck, { valid: true }>["reason"], ParseFailureReason> = {
-    "missing-secret": "missing-secret",
-    "missing-header": "missing-header",
-    "malformed-header": "malformed-header",
-    mismatch: "bad-signature",
-};
-
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -219,7 +213,7 @@ export function parseEvent(
         return { ok: false, reason: "not-json", message: "the body is neither a string nor bytes" };
     }
     const check = verifySignature(body, signatureHeader ?? undefined, secrets as string[]);
-    if (!check.valid) return { ok: false, reason: FAILURE_REASON[check.reason], message: check.message };
+    if (!check.valid) return { ok: false, reason: check.reason, message: check.message };
     let parsed: unknown;
     try {
         parsed = JSON.parse(UTF8.decode(body));

@@ -7,10 +7,16 @@ import { createHmac, timingSafeEqual } from "crypto";
 
 export const SIGNATURE_HEADER = "x-jelou-signature";
 
+/**
+ * Why a signature is refused: one vocabulary for `verifySignature` and `parseEvent` (answer 401).
+ * Before 0.3.0 `verifySignature` said `"mismatch"` for what is now `"bad-signature"`.
+ */
+export type SignatureFailureReason = "missing-header" | "malformed-header" | "missing-secret" | "bad-signature";
+
 export type SignatureCheck =
     /** `secretIndex`: which of the secrets matched, when several were given. */
     | { valid: true; secretIndex?: number }
-    | { valid: false; reason: "missing-header" | "malformed-header" | "missing-secret" | "mismatch"; message: string };
+    | { valid: false; reason: SignatureFailureReason; message: string };
 
 /** The header value for a body: `sha256=<hex>`. Sign the exact bytes you send. */
 export function signPayload(body: string | Buffer, signingSecret: string): string {
@@ -44,7 +50,7 @@ export function verifySignature(
         return { valid: false, reason: "malformed-header", message: 'X-Jelou-Signature must be "sha256=" and 64 hex digits' };
     }
     if (typeof body !== "string" && !(body instanceof Uint8Array)) {
-        return { valid: false, reason: "mismatch", message: "X-Jelou-Signature cannot match: the body is neither a string nor bytes" };
+        return { valid: false, reason: "bad-signature", message: "X-Jelou-Signature cannot match: the body is neither a string nor bytes" };
     }
     const received = Buffer.from(match[1].toLowerCase(), "hex");
     let matched = -1;
@@ -53,7 +59,7 @@ export function verifySignature(
         if (timingSafeEqual(received, expected) && matched < 0) matched = index;
     });
     if (matched < 0) {
-        return { valid: false, reason: "mismatch", message: "X-Jelou-Signature does not match the body and the signing secret" };
+        return { valid: false, reason: "bad-signature", message: "X-Jelou-Signature does not match the body and the signing secret" };
     }
     return several ? { valid: true, secretIndex: (signingSecrets as readonly unknown[]).indexOf(secrets[matched]) } : { valid: true };
 }

@@ -10,7 +10,10 @@ export interface CheckOptions {
     /** The stack configuration (namespaced keys such as `jelou:apiKey`). */
     config?: StackConfig;
     env: NodeJS.ProcessEnv;
-    /** Whether missing credentials are a failure (default true); users' tests under mocks need none. */
+    /**
+     * Whether no credentials at all is a failure (default false: a preview calls nothing, and neither
+     * do users' tests under mocks; the operation that calls Jelou refuses to run without them).
+     */
     requireCredentials?: boolean;
 }
 
@@ -29,7 +32,7 @@ export function withoutProvider<T extends object>(props: T & { __provider?: unkn
     return rest as T;
 }
 
-export function checkInputs(news: object, { config, env, requireCredentials = true }: CheckOptions): CheckedInputs {
+export function checkInputs(news: object, { config, env, requireCredentials = false }: CheckOptions): CheckedInputs {
     const given: Record<string, unknown> = { ...withoutProvider(news) };
     const resolution = resolveConnection({ given, config, env, requireCredentials });
     const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });

@@ -136,7 +136,7 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
     const credentials: JelouCredentials = {};
     if (!credentialSource) {
         usable = false;
-        if (requireCredentials) failures.push({ property: "apiKey", reason: `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}` });
+        if (requireCredentials) failures.push({ property: "apiKey", reason: `no Jelou credentials. ${NO_CREDENTIALS_HELP}` });
     } else if (!CREDENTIAL_KEYS.some((key) => isUnknown(credentialSource.values[key]))) {
         for (const key of CREDENTIAL_KEYS) {
             const value = nonEmpty(credentialSource.values[key]);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "../dynamic-provider";
 import { AuthType } from "../api/types";
+import { refuseLinkedInstall } from "./linked-install";
 import { RESOURCE_MODULE, RESOURCE_TYPE_NAME, SECRET_OUTPUTS } from "./types";
 
 /**
@@ -142,6 +143,7 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
     declare readonly schemaVersion: pulumi.Output<number>;
 
     constructor(name: string, args: ExternalSupportIntegrationArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseLinkedInstall();
         // Nothing is resolved here: the provider reads the stack's config and environment when each operation runs.
         const props = {
             projectId: args.projectId,

@@ -104,9 +104,11 @@ export function baseUrlProblem(value: string): string | undefined {
     if (url.search || url.hash || /[?#]/.test(value)) {
         return "baseUrl must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as " + DEFAULT_BASE_URL;
     }
-    if (/\/v1\/external-support\/*$/.test(url.pathname)) {
+    // The provider adds /v1/external-support/...: a /v1 step in baseUrl would call /v1/v1/...
+    const v1 = /(^|\/)v1(\/|$)/i.exec(url.pathname);
+    if (v1) {
         return `baseUrl must be the address before /v1/external-support, which the provider adds itself: ` +
-            `use ${value.replace(/\/v1\/external-support\/*$/, "")}`;
+            `use ${url.origin}${trimTrailing(url.pathname.slice(0, v1.index), "/")}`;
     }
     if (url.protocol === "https:") return undefined;
     if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
@@ -280,7 +282,7 @@ function checkCredentials(news: Record<string, unknown>, fail: (property: string
             `set jelou:${missing} (or ${envName(missing)}, or the resource's ${missing}), or use an apiKey instead`);
         return;
     }
-    if (required) fail("apiKey", `apiKey: no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
+    if (required) fail("apiKey", `no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
 }
 
 function envName(key: string): string {

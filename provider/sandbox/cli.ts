@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `jelou-sandbox`: runs the local Jelou until interrupted (one log line per request), or acts as
- * the panel against a running one: send an event, start, close or read a conversation.
+ * the panel against a running one: create an integration by hand, send an event, start, close or
+ * read a conversation.
  * Arguments are parsed with Node's own util.parseArgs: no dependency for a handful of flags.
  * Usage mistakes print the usage and exit 2; anything else that fails says why and exits 1.
  */
@@ -15,6 +16,7 @@ import { trimTrailing } from "../api/text";
 const USAGE = `Usage:
   jelou-sandbox [--port 8787] [--api-key KEY] [--client-id ID --client-secret SECRET] [--bare] [--latency MS]
                 [--allow-http-webhooks] [--delivery-timeout MS]
+  jelou-sandbox create --project ID --webhook URL [--auth-type bearer|api_key|basic|no_auth] [--authorization VALUE]
   jelou-sandbox send-event --project ID [--type text|image|video|audio|document|conversation.start|conversation.close]
                 [--conversation ID] [--text BODY] [--event JSON]
   jelou-sandbox start-conversation --project ID --bot ID --user ID [--message TEXT] [--metadata JSON] [--assignment TYPE:TARGET]
@@ -44,6 +46,9 @@ const OPTIONS = {
     metadata: { type: "string" },
     assignment: { type: "string" },
     "redirect-text": { type: "string" },
+    webhook: { type: "string" },
+    "auth-type": { type: "string" },
+    authorization: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -196,6 +201,18 @@ function statusHint(status: number): string {
     return "a receiver must answer 2xx to an event it accepts";
 }
 
+/** What `pulumi up` does, by hand: one POST; the answer's signing secret is shown this once, as Jelou does. */
+async function create(values: Values): Promise<void> {
+    need(values, "create", "project");
+    if (!values.webhook) throw new UsageError("create needs --webhook (the URL Jelou sends events to)");
+    const body: Record<string, unknown> = { webhookUrl: values.webhook, authType: values["auth-type"] ?? (values.authorization ? "bearer" : "no_auth") };
+    if (values.authorization !== undefined) body.authorization = values.authorization;
+    const { answer } = await call(values, "POST", `/v1/external-support/${encodeURIComponent(values.project!)}`, body);
+    const data = conversationData(answer);
+    console.log(`Integration ${data.id} created for project ${data.brainId} -> ${place(String(data.webhookUrl))} (${data.authType ?? body.authType})`);
+    console.log(`signingSecret (shown once, as Jelou does): ${data.signingSecret}`);
+}
+
 async function sendEvent(values: Values): Promise<void> {
     need(values, "send-event", "project");
     let request: Record<string, unknown>;
@@ -262,6 +279,7 @@ async function getConversation(values: Values): Promise<void> {
 
 const COMMANDS: Record<string, (values: Values) => Promise<void>> = {
     serve,
+    create,
     "send-event": sendEvent,
     "start-conversation": startConversation,
     "close-conversation": closeConversation,

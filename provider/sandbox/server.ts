@@ -93,6 +93,12 @@ export interface LoggedRequest {
 }
 
 const API_PREFIX = "/v1/external-support/";
+/**
+ * Where the local Jelou serves the API: at its root, and under Jelou's two gateway paths, so that a
+ * baseUrl copied from production (…/jelouapi, …/platform) works with only the host changed. Any
+ * other prefix is a 404, as on Jelou: a baseUrl ending in /v1 would call /v1/v1/…, and must fail here too.
+ */
+const SERVED_PREFIXES = ["", "/jelouapi", "/platform"];
 /** Control endpoint of the sandbox itself (not part of Jelou's API): POST here sends an event. */
 const EVENTS_PREFIX = "/__sandbox/events/";
 /** The panel's reply endpoint, on Jelou's chatbot host without a gateway prefix. */
@@ -308,7 +314,9 @@ export class JelouSandbox {
             return this.answered(this.flow.reply(bytes, headers["x-jelou-signature"]));
         }
         const at = pathOnly.indexOf(API_PREFIX);
-        if (at < 0) return [404, { message: ["Not found"] }];
+        if (at < 0 || !SERVED_PREFIXES.includes(pathOnly.slice(0, at))) {
+            return [404, { message: [`Not found: the API is at ${SERVED_PREFIXES.map((p) => `${p}${API_PREFIX}`).join(", ")} (baseUrl is the address before /v1/external-support)`] }];
+        }
         if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
         const rest = pathOnly.slice(at + API_PREFIX.length);
         const [encodedProject, section, ...more] = rest.split("/");

@@ -114,17 +114,19 @@ it("an apiKey given on the resource wins over jelou:apiKey, and is the one its d
     expect(keysSent("DELETE")).toEqual([explicit]);
 });
 
-it("no credentials anywhere: the preview fails in check naming apiKey and the three ways, and calls nothing", async () => {
+it("no credentials anywhere (a pull request from a fork): the preview passes and calls nothing; the up refuses to create, naming apiKey once and the three ways", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
-    const { plan, errors } = await engine.run(PROGRAM, {
-        preview: true,
-        env: { JELOU_TEST_SPEC: declare([`none-${process.pid}`]), PULUMI_CONFIG: JSON.stringify({ "jelou:baseUrl": sandbox.url }) },
-    });
+    const env = { JELOU_TEST_SPEC: declare([`none-${process.pid}`]), PULUMI_CONFIG: JSON.stringify({ "jelou:baseUrl": sandbox.url }) };
+    const preview = await engine.run(PROGRAM, { preview: true, env });
+    expect(preview).toMatchObject({ plan: [{ urn: URN(), op: "create" }], errors: [] });
+    expect(sandbox.requests).toHaveLength(0);
+    const { plan, errors } = await engine.run(PROGRAM, { env });
     expect(plan).toEqual([{ urn: URN(), op: "failed" }]);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/check failed: apiKey: apiKey: no Jelou credentials/);
-    expect(errors[0]).toMatch(/resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/);
+    expect(errors[0]).toMatch(/Jelou was not called: no Jelou credentials\. Give Jelou credentials in one of three ways: the resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/);
+    expect(errors[0]).not.toMatch(/apiKey: apiKey/);
     expect(sandbox.requests).toHaveLength(0);
+    expect(engine.state.size).toBe(0);
 });
 
 it("a rejected key says where it came from and what to change, never its value", async () => {

@@ -8,6 +8,8 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { toolEnv } = require("../../harness/tool-env");
 
 const ROOT = path.resolve(__dirname, "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -19,9 +21,14 @@ interface Listing {
 }
 
 /** The files `npm pack` would put in the tarball. dist/ was built by the global setup's `npm pack`. */
-async function packListing(cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<Listing> {
-    const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, env });
-    return JSON.parse(stdout)[0];
+async function packListing(cwd = ROOT): Promise<Listing> {
+    const config = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-pack-config-"));
+    try {
+        const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, env: toolEnv(config) });
+        return JSON.parse(stdout)[0];
+    } finally {
+        fs.rmSync(config, { recursive: true, force: true });
+    }
 }
 
 /** What the tarball needs: the metadata files, and per module its JavaScript and its declarations. */
@@ -140,9 +147,13 @@ describe("npm publish --dry-run", () => {
         const registry = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-publish-"));
         try {
-            const npmrc = path.join(dir, "npmrc");
-            fs.writeFileSync(npmrc, `${registry.replace(/^http:/, "")}:_authToken=dry-run-only\n`);
-            const env = { ...process.env, npm_config_userconfig: npmrc, npm_config_registry: registry };
+            // A private config (tool-env.js) with only this registry's token: the user's registry, proxy
+            // and update-check settings neither help nor may change what this run does.
+            const env = {
+                ...toolEnv(dir, { network: false, npmrcLines: [`${registry.replace(/^http:/, "")}:_authToken=dry-run-only`] }),
+                npm_config_registry: registry,
+                npm_config_noproxy: "127.0.0.1",
+            };
             const { stdout, stderr } = await promisify(execFile)("npm", ["publish", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, env });
             const published = JSON.parse(stdout)[pkg.name];
             expect({ name: published.name, version: published.version }).toEqual({ name: pkg.name, version: pkg.version });

@@ -126,7 +126,7 @@ describe("verifySignature with several secrets", () => {
     });
 
     it("refuses when none did, skips empty secrets, and needs at least one", () => {
-        expect(verifySignature(body, signPayload(body, "third-secret"), [SECRET, OLD])).toMatchObject({ valid: false, reason: "mismatch" });
+        expect(verifySignature(body, signPayload(body, "third-secret"), [SECRET, OLD])).toMatchObject({ valid: false, reason: "bad-signature" });
         expect(verifySignature(body, signPayload(body, OLD), ["", OLD])).toEqual({ valid: true, secretIndex: 1 });
         expect(verifySignature(body, signPayload(body, OLD), [])).toMatchObject({ valid: false, reason: "missing-secret" });
         expect(verifySignature(body, signPayload(body, OLD), ["", ""])).toMatchObject({ valid: false, reason: "missing-secret" });

@@ -16,8 +16,8 @@ describe("signature helpers", () => {
     });
 
     it("refuse a body changed by one byte, or another secret", () => {
-        expect(verifySignature(`${OPENSSL.body} `, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toMatchObject({ valid: false, reason: "mismatch" });
-        expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "another")).toMatchObject({ valid: false, reason: "mismatch" });
+        expect(verifySignature(`${OPENSSL.body} `, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toMatchObject({ valid: false, reason: "bad-signature" });
+        expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "another")).toMatchObject({ valid: false, reason: "bad-signature" });
     });
 
     it.each([
@@ -35,5 +35,23 @@ describe("signature helpers", () => {
 
     it("refuse to verify without a secret", () => {
         expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "")).toMatchObject({ valid: false, reason: "missing-secret" });
+    });
+});
+
+describe("one vocabulary for signature refusals", () => {
+    it("verifySignature and parseEvent give the same reason for every refusal of the same request", () => {
+        const { parseEvent } = jest.requireActual("../../../provider/receiver/events") as typeof import("../../../provider/receiver/events");
+        const cases: [string, string | undefined, string][] = [
+            [OPENSSL.body, `sha256=${OPENSSL.hex}`, "another-secret"],
+            [OPENSSL.body, undefined, OPENSSL.key],
+            [OPENSSL.body, "sha1=abc", OPENSSL.key],
+            [OPENSSL.body, `sha256=${OPENSSL.hex}`, ""],
+        ];
+        const reasons = cases.map(([body, header, secret]) => {
+            const verified = verifySignature(body, header, secret);
+            const parsed = parseEvent(body, header, secret);
+            return [!verified.valid && verified.reason, !parsed.ok && parsed.reason];
+        });
+        expect(reasons).toEqual([["bad-signature", "bad-signature"], ["missing-header", "missing-header"], ["malformed-header", "malformed-header"], ["missing-secret", "missing-secret"]]);
     });
 });

@@ -73,9 +73,17 @@ describe("check with the stack's config", () => {
         expect(JSON.stringify(inputs)).not.toContain(KEY.config);
     });
 
-    it("fails without credentials anywhere, naming apiKey and the three ways", async () => {
+    it("passes without credentials anywhere (a preview calls nothing); the create refuses, naming apiKey and the three ways", async () => {
         const { failures } = await provider.check({}, valid);
-        expect(failures).toEqual([{ property: "apiKey", reason: expect.stringMatching(/no Jelou credentials.*resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/) }]);
+        expect(failures).toEqual([]);
+        await expect(provider.create({ ...valid, baseUrl: "http://127.0.0.1:9" })).rejects.toThrow(/no Jelou credentials.*resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/);
+    });
+
+    it("still refuses credentials from config that cannot be used, naming where they came from", async () => {
+        await provider.configure({ config: config({ "jelou:clientId": "client-1" }) });
+        expect((await provider.check({}, valid)).failures).toEqual([
+            { property: "clientSecret", reason: expect.stringMatching(/^stack config jelou:clientSecret is required with stack config jelou:clientId/) },
+        ]);
     });
 
     it("allows an http loopback webhook when jelou:baseUrl is a local Jelou", async () => {

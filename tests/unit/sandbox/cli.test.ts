@@ -168,6 +168,29 @@ describe("usage text only for usage mistakes", () => {
     });
 });
 
+describe("create, by hand", () => {
+    it("creates the integration as the provider would (one POST) and prints the signing secret once", async () => {
+        const result = await run(["create", "--project", "cli-create", "--webhook", "https://support.example.com/jelou", "--auth-type", "bearer", "--authorization", "token-0001"]);
+        expect(result).toMatchObject({ code: 0, stderr: "" });
+        const held = sandbox.integration("cli-create")!;
+        expect(held).toMatchObject({ webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: "token-0001" });
+        expect(result.stdout).toBe(
+            `Integration ${held.id} created for project cli-create -> https://support.example.com/jelou (bearer)\n` +
+                `signingSecret (shown once, as Jelou does): ${held.signingSecret}\n`,
+        );
+        // A second create for the project is Jelou's 409, said as such.
+        const again = await run(["create", "--project", "cli-create", "--webhook", "https://support.example.com/jelou"]);
+        expect(again.code).toBe(1);
+        expect(again.stderr).toMatch(/^jelou-sandbox: the local Jelou answered 409 to POST \/v1\/external-support\/cli-create/);
+    });
+
+    it("without --webhook is a usage mistake", async () => {
+        const result = await run(["create", "--project", "p"]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/create needs --webhook/);
+    });
+});
+
 describe("send-event says why an event was not delivered", () => {
     let n = 0;
     const projectWith = (webhookUrl: string) => {

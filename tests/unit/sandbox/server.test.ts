@@ -87,6 +87,26 @@ describe("local Jelou", () => {
         }
     });
 
+    it("serves the API at its root and under /jelouapi and /platform only: any other prefix is a 404 that creates nothing", async () => {
+        const call = (prefix: string, id: string) => fetch(`${sandbox.url}${prefix}/v1/external-support/${id}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-api-key": API_KEY },
+            body: JSON.stringify(hook),
+        });
+        for (const prefix of ["/v1", "/jelouapi/v1", "/api", "/jelouapi/x", "/platformx"]) {
+            const id = project();
+            const response = await call(prefix, id);
+            expect([prefix, response.status]).toEqual([prefix, 404]);
+            expect(((await response.json()) as { message: string[] }).message[0]).toMatch(/^Not found: the API is at \/v1\/external-support\/, \/jelouapi\/v1\/external-support\/, \/platform\/v1\/external-support\//);
+            expect(sandbox.integration(id)).toBeUndefined();
+        }
+        for (const prefix of ["", "/jelouapi", "/platform"]) {
+            const response = await call(prefix, project());
+            expect([prefix, response.status]).toEqual([prefix, 200]);
+            await response.arrayBuffer();
+        }
+    });
+
     it("logs method, path and headers, and injects faults", async () => {
         sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "2" });
         const limited = await api("GET", "anything");
