@@ -14,6 +14,9 @@ export { signPayload, verifySignature, SignatureCheck, SignatureFailureReason, S
 export {
     parseEvent,
     classifyEvent,
+    isMessageEvent,
+    isConversationStartEvent,
+    isConversationCloseEvent,
     ParseResult,
     ParseFailureReason,
     JelouEvent,

@@ -166,24 +166,34 @@ function conversationEventProblem(raw: Json, closing: boolean): string | undefin
     return participantProblem(raw, "contact") ?? participantProblem(raw, "bot");
 }
 
+/** A documented `message` event: every field the reference documents is there, with its type. */
+export function isMessageEvent(raw: unknown): raw is MessageEvent {
+    return isObject(raw) && raw.event_type === "message" && messageProblem(raw) === undefined;
+}
+
+/** A documented `conversation.start` event. */
+export function isConversationStartEvent(raw: unknown): raw is ConversationStartEvent {
+    return isObject(raw) && raw.event === "conversation.start" && conversationEventProblem(raw, false) === undefined;
+}
+
+/** A documented `conversation.close` event. */
+export function isConversationCloseEvent(raw: unknown): raw is ConversationCloseEvent {
+    return isObject(raw) && raw.event === "conversation.close" && conversationEventProblem(raw, true) === undefined;
+}
+
 /**
  * Types an event already parsed (and verified): a documented shape, or `unknown` with the reason.
  * Never throws.
  */
 export function classifyEvent(raw: unknown): JelouEvent {
     try {
+        if (isMessageEvent(raw)) return { kind: "message", event: raw };
+        if (isConversationStartEvent(raw)) return { kind: "conversation.start", event: raw };
+        if (isConversationCloseEvent(raw)) return { kind: "conversation.close", event: raw };
         if (!isObject(raw)) return { kind: "unknown", raw, why: "the event is not a JSON object" };
-        if (raw.event_type === "message") {
-            const why = messageProblem(raw);
-            return why ? { kind: "unknown", raw, why: `message event: ${why}` } : { kind: "message", event: raw as unknown as MessageEvent };
-        }
+        if (raw.event_type === "message") return { kind: "unknown", raw, why: `message event: ${messageProblem(raw)}` };
         if (raw.event === "conversation.start" || raw.event === "conversation.close") {
-            const closing = raw.event === "conversation.close";
-            const why = conversationEventProblem(raw, closing);
-            if (why) return { kind: "unknown", raw, why: `${raw.event} event: ${why}` };
-            return closing
-                ? { kind: "conversation.close", event: raw as unknown as ConversationCloseEvent }
-                : { kind: "conversation.start", event: raw as unknown as ConversationStartEvent };
+            return { kind: "unknown", raw, why: `${raw.event} event: ${conversationEventProblem(raw, raw.event === "conversation.close")}` };
         }
         const name = isString(raw.event) ? raw.event : isString(raw.event_type) ? raw.event_type : undefined;
         return { kind: "unknown", raw, why: name ? `undocumented event "${name}"` : "no event or event_type field" };

@@ -115,9 +115,11 @@ export class SandboxApi {
                 const problems = this.fieldProblems(body, false);
                 // The reference documents 400 for a PATCH with invalid data (422 for a create).
                 if (problems.length > 0) return [400, failure(problems)];
-                for (const key of ["webhookUrl", "authType", "authorization"] as const) {
-                    if (body[key] !== undefined) (existing as unknown as Record<string, unknown>)[key] = body[key];
-                }
+                // Only the fields sent change (fieldProblems has judged them).
+                if (typeof body.webhookUrl === "string") existing.webhookUrl = body.webhookUrl;
+                const authType = AUTH_TYPES.find((type) => type === body.authType);
+                if (authType) existing.authType = authType;
+                if (typeof body.authorization === "string") existing.authorization = body.authorization;
                 existing.updatedAt = new Date().toISOString();
                 return [200, answer("update", shape, existing)];
             }
