@@ -9,7 +9,12 @@ export {
     JelouRateLimitError,
     JelouServerError,
     JelouConnectionError,
+    JelouTimeoutError,
+    JelouUnusableAnswerError,
+    JelouIncompleteCreateError,
 } from "./api/errors";
+export { SecondResourceError } from "./resource/claims";
+export { JelouDamagedStateError } from "./resource/state";
 export { signPayload, verifySignature, SignatureCheck, SignatureFailureReason, SIGNATURE_HEADER } from "./receiver/signature";
 export {
     parseEvent,

@@ -4,6 +4,7 @@
  * 0.1.0's (no `schemaVersion`: the program had resolved the connection and kept it in every
  * resource) or a partial create's record; nothing else in the provider reads old state.
  */
+import { JelouError } from "../api/errors";
 import { AUTH_TYPES, AuthType } from "../api/types";
 import { CONNECTION_KEYS, ConnectionKey } from "./connection";
 import { IntegrationOutputs } from "./types";
@@ -15,7 +16,8 @@ export interface StoredState {
     earlierConnection?: Partial<Record<ConnectionKey, unknown>>;
 }
 
-export class DamagedStateError extends Error {}
+/** Stored outputs the provider cannot read as any version it wrote. */
+export class JelouDamagedStateError extends JelouError {}
 
 type Stored = Partial<Record<string, unknown>>;
 
@@ -23,14 +25,14 @@ export function readState(id: string, stored: Stored): StoredState {
     const required = (key: string): string => {
         const value = stored[key];
         if (typeof value === "string" && value !== "") return value;
-        throw new DamagedStateError(
+        throw new JelouDamagedStateError(
             `ExternalSupportIntegration ${id}: the state has no usable ${key}, so the provider cannot tell which integration it is. ` +
                 "Run `pulumi refresh` to see what Jelou holds, or `pulumi state delete <urn>` and adopt the integration again.",
         );
     };
     const authType = required("authType");
     if (!(AUTH_TYPES as readonly string[]).includes(authType)) {
-        throw new DamagedStateError(`ExternalSupportIntegration ${id}: the state's authType is not one of ${AUTH_TYPES.join(", ")}.`);
+        throw new JelouDamagedStateError(`ExternalSupportIntegration ${id}: the state's authType is not one of ${AUTH_TYPES.join(", ")}.`);
     }
     const outputs: IntegrationOutputs = {
         projectId: required("projectId"),
