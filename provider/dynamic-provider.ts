@@ -11,6 +11,7 @@ import { IntegrationFields, JelouClient } from "./client";
 import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./create";
 import { Connection, CONNECTION_KEYS, CREDENTIAL_KEYS, credentialsHint, isEarlierState, resolveConnection, SCHEMA_VERSION, StackConfig } from "./connection";
 import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./errors";
+import { governorFor } from "./governor";
 import { findOurs, KnownIntegration, ownership, sameUrl } from "./ownership";
 import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./types";
 import { checkInputs, withoutProvider } from "./check";
@@ -251,10 +252,13 @@ function clientFor(connection: OperationConnection, props: IntegrationInputs & {
         requestTimeoutMs: connection.requestTimeoutMs,
         totalTimeoutMs: connection.totalTimeoutMs,
         retryBaseDelayMs: connection.retryBaseDelayMs,
+        // One per account for the whole host process: every operation's attempts wait in the same queue.
+        governor: governorFor(connection.baseUrl, connection.credentials, { maxRequestsPerSecond: connection.maxRequestsPerSecond, report: log }),
         credentialsHint: credentialsHint(connection),
         redact: [props.authorization, props.signingSecret, ...connection.otherCredentials, ...alsoSecret.filter((v): v is string => typeof v === "string")],
-        onRetry: ({ method, path, attempt, status, code }) =>
-            log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
+        // Throttled retries are the governor's to report, once in a while, not one line each.
+        onRetry: ({ method, path, attempt, status, code, throttled }) =>
+            throttled || log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
     });
 }
 

@@ -34,6 +34,11 @@ export interface RequestSettings {
     totalTimeoutMs?: number;
     /** First backoff delay in milliseconds; each retry doubles it, plus up to 20 % jitter. */
     retryBaseDelayMs?: number;
+    /**
+     * A known rate limit of the Jelou account, in requests per second: the host's governor never
+     * sends more in any one second. No default: the governor learns the limit from Jelou's 429s.
+     */
+    maxRequestsPerSecond?: number;
 }
 
 /** The properties the provider receives: the resource's inputs, resolved and plain. */
@@ -92,6 +97,7 @@ export const UPDATE_PROPERTIES = [
     "requestTimeoutMs",
     "totalTimeoutMs",
     "retryBaseDelayMs",
+    "maxRequestsPerSecond",
     "adoptExisting",
     "inPlaceUpdates",
     "detectDrift",
