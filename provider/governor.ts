@@ -228,7 +228,6 @@ export class Governor {
         this.limited = true;
         if (bound) this.concurrency = Math.max(1, Math.floor(this.concurrency * BETA));
         this.slowStart = false;
-        this.lastReportAt = -Infinity;
         this.maybeReport(now);
     }
 
