@@ -156,8 +156,8 @@ describe("the governor", () => {
                     return { throttled: false };
                 };
                 const run = await simulate({ count: rate * 12, parallel: rate, latencyMs: 1000, answer });
-                // After the throttling the rate fell below what Jelou accepted, then came back to it and past it.
-                expect(run.governor.snapshot().rate).toBeGreaterThanOrEqual(0.95 * rate);
+                // After the throttling the rate fell to 0.7 × what Jelou accepted, then came back to it.
+                expect(run.governor.snapshot().rate).toBeGreaterThanOrEqual(0.9 * rate);
             }),
             { numRuns: 20 },
         );
