@@ -146,20 +146,25 @@ describe("the governor", () => {
     it("brings its rate back as successes come after a throttling", async () => {
         await fc.assert(
             fc.asyncProperty(fc.integer({ min: 5, max: 200 }), async (rate) => {
-                // Refused once after a second at `rate`; everything after succeeds.
-                let refused = false;
+                // Refused once, once the demand runs at `rate`; everything after succeeds.
+                let throttledAt: number | undefined;
+                const successes: number[] = [];
                 const answer = (now: number) => {
-                    if (!refused && now >= 1000) {
-                        refused = true;
+                    if (throttledAt === undefined && now >= 8000) {
+                        throttledAt = now;
                         return { throttled: true };
                     }
                     return { throttled: false };
                 };
-                const run = await simulate({ count: rate * 12, parallel: rate, latencyMs: 1000, answer });
-                // After the throttling the rate fell to 0.7 × what Jelou accepted, then came back to it.
-                expect(run.governor.snapshot().rate).toBeGreaterThanOrEqual(0.9 * rate);
+                const run = await simulate({
+                    count: rate * 20, parallel: rate, latencyMs: 1000, answer,
+                    onRelease: (now, { throttled }) => void (!throttled && successes.push(now)),
+                });
+                // What Jelou was accepting when it throttled: the rate fell to 0.7 × that, then came back to it.
+                const accepted = successes.filter((t) => t < throttledAt! && t >= throttledAt! - 1000).length;
+                expect(run.governor.snapshot().rate).toBeGreaterThanOrEqual(0.9 * accepted);
             }),
-            { numRuns: 20 },
+            { numRuns: 15 },
         );
     });
 
