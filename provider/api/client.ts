@@ -11,17 +11,25 @@ import {
     NO_CREDENTIALS_HELP,
     Redactor,
 } from "./errors";
-import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, CERTIFICATE_FAILURES, FailedAttempt, PROXY_REFUSED, shouldRetry } from "./retry-policy";
+import { Governor, Permit } from "./governor";
+import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, CERTIFICATE_FAILURES, FailedAttempt, isThrottling, PROXY_REFUSED, shouldRetry } from "./retry-policy";
 import { AuthType, JelouCredentials, RequestSettings } from "./types";
 import { baseUrlProblem } from "../resource/validation";
 import { trimTrailing } from "./text";
 
-export const REQUEST_DEFAULTS: Required<RequestSettings> = {
+/** The defaults of the settings that have one (a known rate limit has none). */
+export const REQUEST_DEFAULTS: Required<Omit<RequestSettings, "maxRequestsPerSecond">> = {
     maxAttempts: 4,
     requestTimeoutMs: 30_000,
     totalTimeoutMs: 120_000,
     retryBaseDelayMs: 250,
 };
+
+/**
+ * With a governor, throttled attempts (429, or 503 with Retry-After) are not counted in maxAttempts:
+ * the governor's wait replaces the backoff, and totalTimeoutMs bounds them. This bounds them too.
+ */
+export const MAX_THROTTLED_RETRIES = 20;
 
 /** Jelou answers are small; anything larger is not Jelou. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -34,6 +42,11 @@ export interface JelouClientOptions extends JelouCredentials, RequestSettings {
     credentialsHint?: string;
     /** Told of every retry (for logs and tests); never given a header or a body. */
     onRetry?: (retry: RetryEvent) => void;
+    /**
+     * The account's governor (governor.ts): every attempt waits for its turn and tells it how it was
+     * answered. Without one, a throttled attempt counts in maxAttempts and waits its backoff like any other.
+     */
+    governor?: Governor;
 }
 
 export interface RetryEvent {
@@ -42,6 +55,8 @@ export interface RetryEvent {
     attempt: number;
     status?: number;
     code?: string;
+    /** A throttled attempt retried through the governor, which reports throttling itself. */
+    throttled?: boolean;
 }
 
 export interface IntegrationFields {
@@ -53,6 +68,8 @@ export interface IntegrationFields {
 /** Set on an attempt's error when the operation's own deadline, not the attempt's, cut it. */
 const DEADLINE_CODE = "ERR_OPERATION_DEADLINE";
 const ATTEMPT_TIMEOUT_CODE = "ETIMEDOUT";
+/** Set when the operation's deadline came while an attempt waited for the governor: nothing was sent. */
+const GOVERNOR_DEADLINE_CODE = "ERR_GOVERNOR_DEADLINE";
 
 /**
  * A client for `/v1/external-support`, for one provider operation: build one per operation. The
@@ -65,9 +82,11 @@ const ATTEMPT_TIMEOUT_CODE = "ETIMEDOUT";
 export class JelouClient {
     private readonly axiosConfig: CreateAxiosDefaults;
     private readonly redactor: Redactor;
-    private readonly settings: Required<RequestSettings>;
+    private readonly settings: typeof REQUEST_DEFAULTS;
     private readonly startedAt = Date.now();
     private readonly operation: AbortSignal;
+    /** Whether this operation has sent a request: its next ones go before other operations' first. */
+    private started = false;
 
     constructor(private readonly options: JelouClientOptions) {
         const problem = baseUrlProblem(options.baseUrl);
@@ -150,39 +169,80 @@ export class JelouClient {
         if (this.operation.aborted) throw this.deadlineError(method, path, attempts);
         // A fresh instance per call: the retry state belongs to this call.
         const http = axios.create(this.axiosConfig);
-        // Each attempt gets its own time limit when it is sent (not before its backoff wait).
-        http.interceptors.request.use((config) => ({ ...config, signal: this.attemptSignal() }));
+        const governor = this.options.governor;
+        // The attempt in flight holds the governor's permit until it is answered.
+        let permit: Permit | undefined;
+        const settle = (error?: AxiosError) => {
+            const attempt = error ? describeAttempt(error) : undefined;
+            permit?.release(error && !error.response ? undefined : { throttled: !!attempt && isThrottling(attempt), retryAfterMs: attempt?.retryAfterMs });
+            permit = undefined;
+        };
+        // Each attempt waits for the governor, then gets its own time limit when it is sent (not before its wait).
+        http.interceptors.request.use(async (config) => {
+            if (governor) {
+                try {
+                    permit = await governor.admit({ continuing: this.started, signal: this.operation });
+                } catch {
+                    throw new AxiosError("deadline while waiting for the governor", GOVERNOR_DEADLINE_CODE, config);
+                }
+                this.started = true;
+            }
+            return { ...config, signal: this.attemptSignal() };
+        });
         // Before axios-retry's own interceptor, so that its retry condition sees which limit cut an attempt,
         // and that a proxy's own answer is never taken as Jelou's.
         http.interceptors.response.use(
-            (response) => this.proxyAnswer(response) ?? response,
-            (error) => Promise.reject((error instanceof AxiosError && error.response && this.proxyAnswer(error.response)) || this.labelAbort(error)),
+            (response) => {
+                settle();
+                this.proxyAnswer(response);
+                return response;
+            },
+            (error) => {
+                if (!(error instanceof AxiosError)) return Promise.reject(error);
+                settle(error);
+                if (error.response) this.proxyAnswer(error.response);
+                return Promise.reject(this.labelAbort(error));
+            },
         );
+        // Attempts that count in maxAttempts, failed so far; throttled ones waited for by the governor do not.
+        let counted = 0;
+        let throttledRetries = 0;
+        let lastThrottled = false;
         axiosRetry(http, {
-            retries: this.settings.maxAttempts - 1,
+            retries: this.settings.maxAttempts - 1 + (governor ? MAX_THROTTLED_RETRIES : 0),
             retryCondition: (error) => {
+                // Never sent: nothing to record, nothing to retry.
+                if (error.code === GOVERNOR_DEADLINE_CODE) return false;
                 const attempt = describeAttempt(error);
                 attempts.push(attemptOutcome(attempt));
                 if (attempt.code === DEADLINE_CODE || !shouldRetry(attempt, kind)) return false;
-                const retriesSoFar = error.config?.["axios-retry"]?.retryCount ?? 0;
-                // The longest the backoff may wait: its delay plus axios-retry's 20 % jitter.
-                const wait = Math.max(attempt.retryAfterMs ?? 0, this.settings.retryBaseDelayMs * 2 ** retriesSoFar) * 1.2;
+                lastThrottled = governor !== undefined && isThrottling(attempt);
+                let wait: number;
+                if (lastThrottled) {
+                    if (++throttledRetries > MAX_THROTTLED_RETRIES) return false;
+                    // No backoff of its own: the governor holds the retry until everyone may send again.
+                    wait = Math.max(0, governor!.resumesAt() - Date.now());
+                } else {
+                    if (++counted >= this.settings.maxAttempts) return false;
+                    // The longest the backoff may wait: its delay plus axios-retry's 20 % jitter.
+                    wait = Math.max(attempt.retryAfterMs ?? 0, this.settings.retryBaseDelayMs * 2 ** (counted - 1)) * 1.2;
+                }
                 // Past the operation's deadline (a long Retry-After included), fail now with the real error.
                 return wait < this.remainingMs();
             },
-            retryDelay: (retryCount, error) => axiosRetry.exponentialDelay(retryCount - 1, error, this.settings.retryBaseDelayMs),
+            retryDelay: (_retryCount, error) => (lastThrottled ? 0 : axiosRetry.exponentialDelay(counted - 1, error, this.settings.retryBaseDelayMs)),
             onRetry: (retryCount, error, config) => {
                 // The backoff wait is cut short only by the operation's deadline.
                 config.signal = this.operation;
                 const { status, code } = describeAttempt(error);
-                this.options.onRetry?.({ method, path, attempt: retryCount + 1, status, code });
+                this.options.onRetry?.({ method, path, attempt: retryCount + 1, status, code, throttled: lastThrottled });
             },
         });
         let response;
         try {
             response = await http.request({ method, url, data: body });
         } catch (error) {
-            if (error instanceof AxiosError && attempts.length < (error.config?.["axios-retry"]?.retryCount ?? 0) + 1) {
+            if (error instanceof AxiosError && error.code !== GOVERNOR_DEADLINE_CODE && attempts.length < (error.config?.["axios-retry"]?.retryCount ?? 0) + 1) {
                 attempts.push(attemptOutcome(describeAttempt(error)));
             }
             throw this.toJelouError(error, method, path, attempts);
@@ -232,10 +292,14 @@ export class JelouClient {
         return error;
     }
 
-    private deadlineError(method: string, path: string, attempts: AttemptOutcome[]): JelouError {
+    private deadlineError(method: string, path: string, attempts: AttemptOutcome[], waitingForTurn = false): JelouError {
+        const why = waitingForTurn
+            ? ", while it waited for its turn: Jelou has been limiting this account's requests and others went first " +
+                "(set maxRequestsPerSecond if the account's limit is known, or lower `pulumi up --parallel`)"
+            : "";
         return new JelouTimeoutError(
             `Jelou API ${method} ${this.urlOf(path)} was not completed within totalTimeoutMs (${this.settings.totalTimeoutMs} ms), ` +
-                "the limit of the whole operation with its retries. Run it again, or raise totalTimeoutMs.",
+                `the limit of the whole operation with its retries${why}. Run it again, or raise totalTimeoutMs.`,
             { method, path, code: DEADLINE_CODE },
         ).withOutcome(callOutcome(attempts));
     }
@@ -248,6 +312,7 @@ export class JelouClient {
                 .withOutcome(callOutcome(attempts));
         }
         if (error.code === DEADLINE_CODE) return this.deadlineError(method, path, attempts);
+        if (error.code === GOVERNOR_DEADLINE_CODE) return this.deadlineError(method, path, attempts, true);
         let result: JelouError;
         if (error.response && error.response.status >= 300 && error.response.status < 400) {
             result = new JelouError(

@@ -64,6 +64,14 @@ export function callOutcome(attempts: AttemptOutcome[]): AttemptOutcome {
     return attempts[attempts.length - 1] ?? "not-processed";
 }
 
+/**
+ * Jelou saying "not now" to the account: a 429, or a 503 with Retry-After. The governor (governor.ts)
+ * slows every operation down on it; such an attempt is retried when the governor allows.
+ */
+export function isThrottling({ status, retryAfterMs }: FailedAttempt): boolean {
+    return status === 429 || (status === 503 && retryAfterMs !== undefined);
+}
+
 /** Whether one failed attempt may be sent again. */
 export function shouldRetry(attempt: FailedAttempt, kind: CallKind): boolean {
     if (attempt.unusable) return false;
@@ -74,7 +82,7 @@ export function shouldRetry(attempt: FailedAttempt, kind: CallKind): boolean {
     if (kind === "create") {
         // The server says "not now". Should the first attempt have landed after all, the retry meets 409,
         // which the create saga checks as possibly ours (create.ts). Anything else is not sent blindly again.
-        return attempt.status === 429 || (attempt.status === 503 && attempt.retryAfterMs !== undefined);
+        return isThrottling(attempt);
     }
     if (attempt.status === undefined) return true;
     return RETRYABLE_STATUSES.includes(attempt.status);

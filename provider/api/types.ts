@@ -26,4 +26,9 @@ export interface RequestSettings {
     totalTimeoutMs?: number;
     /** First backoff delay in milliseconds; each retry doubles it, plus up to 20 % jitter. */
     retryBaseDelayMs?: number;
+    /**
+     * A known rate limit of the Jelou account, in requests per second: the host's governor never
+     * sends more in any one second. No default: the governor learns the limit from Jelou's 429s.
+     */
+    maxRequestsPerSecond?: number;
 }

@@ -21,7 +21,7 @@ export interface StackConfig {
 export type CredentialSource = "resource" | "config" | "environment" | "earlier-state";
 
 export const CREDENTIAL_KEYS = ["apiKey", "clientId", "clientSecret"] as const;
-export const REQUEST_SETTING_KEYS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs"] as const;
+export const REQUEST_SETTING_KEYS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs", "maxRequestsPerSecond"] as const;
 /** Every property that says how Jelou is called, rather than what the integration is. */
 export const CONNECTION_KEYS = [...CREDENTIAL_KEYS, "baseUrl", ...REQUEST_SETTING_KEYS, "detectDrift"] as const;
 export type ConnectionKey = (typeof CONNECTION_KEYS)[number];
@@ -82,6 +82,7 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
         clientId: nonEmpty(env.JELOU_CLIENT_ID),
         clientSecret: nonEmpty(env.JELOU_CLIENT_SECRET),
         baseUrl: nonEmpty(env.JELOU_BASE_URL),
+        maxRequestsPerSecond: nonEmpty(env.JELOU_MAX_REQUESTS_PER_SECOND),
     };
     const sources: Source[] = [
         { name: "resource", values: given },

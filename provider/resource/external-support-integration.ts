@@ -44,6 +44,12 @@ export interface ConnectionArgs {
      */
     retryBaseDelayMs?: pulumi.Input<number>;
     /**
+     * A known rate limit of the Jelou account, in requests per second (1 to 10000): the provider never
+     * sends more in any one second, for all the resources of the run that use the account. No default:
+     * without it the provider learns the limit from Jelou's 429s (`jelou:maxRequestsPerSecond`).
+     */
+    maxRequestsPerSecond?: pulumi.Input<number>;
+    /**
      * Make `pulumi refresh` ask Jelou (one GET) instead of returning the state as it is; an
      * integration deleted outside Pulumi then leaves the state. Default false (`jelou:detectDrift`).
      */
@@ -137,6 +143,8 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
     declare readonly totalTimeoutMs: pulumi.Output<number | undefined>;
     /** Given on the resource only, in milliseconds. */
     declare readonly retryBaseDelayMs: pulumi.Output<number | undefined>;
+    /** Given on the resource only, requests per second. */
+    declare readonly maxRequestsPerSecond: pulumi.Output<number | undefined>;
     /** Given on the resource only. */
     declare readonly detectDrift: pulumi.Output<boolean | undefined>;
     /** The layout version of this resource's state (2 since 0.2.0; absent in state written by 0.1.0). */
@@ -161,6 +169,7 @@ export class ExternalSupportIntegration extends pulumi.dynamic.Resource {
             requestTimeoutMs: args.requestTimeoutMs,
             totalTimeoutMs: args.totalTimeoutMs,
             retryBaseDelayMs: args.retryBaseDelayMs,
+            maxRequestsPerSecond: args.maxRequestsPerSecond,
             detectDrift: args.detectDrift,
             brainId: undefined,
             createdAt: undefined,

@@ -6,6 +6,7 @@
  */
 import { JelouClient } from "../api/client";
 import { JelouError } from "../api/errors";
+import { governorFor } from "../api/governor";
 import { Connection, ConnectionKey, ConnectionResolution, CREDENTIAL_KEYS, credentialsHint, resolveConnection, StackConfig } from "./connection";
 
 export interface OperationSources {
@@ -60,10 +61,13 @@ export class OperationContext {
             requestTimeoutMs: connection.requestTimeoutMs,
             totalTimeoutMs: connection.totalTimeoutMs,
             retryBaseDelayMs: connection.retryBaseDelayMs,
+            // One per account for the whole host process: every operation's attempts wait in the same queue.
+            governor: governorFor(connection.baseUrl, connection.credentials, { maxRequestsPerSecond: connection.maxRequestsPerSecond, report: this.log }),
             credentialsHint: credentialsHint(connection),
             redact: [...this.secrets, ...earlierCredentials].filter((v): v is string => typeof v === "string"),
-            onRetry: ({ method, path, attempt, status, code }) =>
-                this.log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
+            // Throttled retries are the governor's to report, once in a while, not one line each.
+            onRetry: ({ method, path, attempt, status, code, throttled }) =>
+                throttled || this.log(`pulumi-jelou: retrying ${method} ${path} (attempt ${attempt}) after ${status ?? code}`),
         });
     }
 }

@@ -47,6 +47,7 @@ export function readState(id: string, stored: Stored): StoredState {
         requestTimeoutMs: number(stored.requestTimeoutMs),
         totalTimeoutMs: number(stored.totalTimeoutMs),
         retryBaseDelayMs: number(stored.retryBaseDelayMs),
+        maxRequestsPerSecond: number(stored.maxRequestsPerSecond),
         rotationTriggers: stringMap(stored.rotationTriggers),
         adoptExisting: flag(stored.adoptExisting),
         inPlaceUpdates: flag(stored.inPlaceUpdates),

@@ -70,6 +70,7 @@ export const UPDATE_PROPERTIES = [
     "requestTimeoutMs",
     "totalTimeoutMs",
     "retryBaseDelayMs",
+    "maxRequestsPerSecond",
     "adoptExisting",
     "inPlaceUpdates",
     "detectDrift",

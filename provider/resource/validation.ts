@@ -30,6 +30,8 @@ export const REQUEST_SETTING_BOUNDS: Record<string, { min: number; max: number }
     requestTimeoutMs: { min: 100, max: 600_000 },
     totalTimeoutMs: { min: 100, max: 3_600_000 },
     retryBaseDelayMs: { min: 1, max: 60_000 },
+    /** A known limit of the account (governor.ts); no default. */
+    maxRequestsPerSecond: { min: 1, max: 10_000 },
 };
 
 const MAX_PROJECT_ID_LENGTH = 256;

@@ -10,6 +10,7 @@ import {
     JelouRateLimitError,
     JelouServerError,
 } from "../../../provider/api/errors";
+import { Governor } from "../../../provider/api/governor";
 import { shouldRetry } from "../../../provider/api/retry-policy";
 import { Fault, JelouSandbox } from "../../../provider/sandbox/server";
 import { API_KEY, calls, providerInputs, useSandbox } from "../../support/fixtures";
@@ -243,10 +244,14 @@ describe("create", () => {
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), GET(projectId), GET(projectId), GET(projectId)]);
     });
 
+    // Without a governor (the provider always has one: see below), a 429 counts in maxAttempts like any failure.
+    const ungoverned = (projectId: string) =>
+        createIntegration(client(), projectId, hook, { declared: { projectId, ...hook } }).then((result) => ({ outs: result }));
+
     it("that keeps meeting 429 is sent a bounded number of times, then asked about, since a 429 may hide a landed create", async () => {
         const projectId = newProject();
         sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "0" }, 50);
-        const error = await create(projectId).catch((e) => e);
+        const error = await ungoverned(projectId).catch((e) => e);
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);
         expect(calls(sandbox)).toEqual([...Array(4).fill(POST(projectId)), ...Array(4).fill(GET(projectId))]);
     });
@@ -254,7 +259,7 @@ describe("create", () => {
     it("met with 429 until the client gives up asks Jelou, and on Jelou's 404 sends it again", async () => {
         const projectId = newProject();
         sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "0" }, 4);
-        const { outs } = await create(projectId);
+        const { outs } = await ungoverned(projectId);
         expect(calls(sandbox)).toEqual([...Array(4).fill(POST(projectId)), GET(projectId), POST(projectId)]);
         expect(outs.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
     });
@@ -269,6 +274,32 @@ describe("create", () => {
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), POST(projectId), GET(projectId), POST(projectId), GET(projectId)]);
         expect(error.message).toMatch(/failed 3 times \(last: .*500.*\), and Jelou says \(404\) that the project has no integration, so nothing was created/);
         expect(sandbox.integration(projectId)).toBeUndefined();
+    });
+});
+
+describe("through the account's governor", () => {
+    it("a throttled attempt waits for the governor and does not count in maxAttempts; any other failure does", async () => {
+        const projectId = newProject();
+        sandbox.seed(projectId, hook);
+        const governor = new Governor();
+        sandbox.injectFaults({ kind: "status", status: 429 }, 2);
+        await expect(client({ maxAttempts: 1, governor }).get(projectId)).resolves.toMatchObject({ brainId: projectId });
+        expect(calls(sandbox)).toEqual(Array(3).fill(`GET /v1/external-support/${projectId}`));
+        sandbox.clearLog();
+        sandbox.injectFaults({ kind: "status", status: 500 }, 1);
+        await expect(client({ maxAttempts: 1, governor }).get(projectId)).rejects.toBeInstanceOf(JelouServerError);
+        expect(sandbox.requests).toHaveLength(1);
+    });
+
+    it("the deadline coming while an attempt waits for its turn says so, and nothing was sent", async () => {
+        const projectId = newProject();
+        const governor = new Governor({ maxRequestsPerSecond: 1 });
+        await client({ governor }).get(projectId).catch(() => undefined);
+        sandbox.clearLog();
+        const error = await client({ governor, totalTimeoutMs: 200 }).get(projectId).catch((e) => e);
+        expect(error.message).toMatch(/not completed within totalTimeoutMs \(200 ms\).*while it waited for its turn.*maxRequestsPerSecond/);
+        expect(error.outcome).toBe("not-processed");
+        expect(sandbox.requests).toHaveLength(0);
     });
 });
 
