@@ -10,7 +10,7 @@ const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
 const URN = (name = "support") => `urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::${name}`;
-const KEYS = Array.from({ length: 12 }, (_, i) => `marker-apikey-cred-${String(i).padStart(2, "0")}`);
+const KEYS = Array.from({ length: 20 }, (_, i) => `marker-apikey-cred-${String(i).padStart(2, "0")}`);
 let nextKey = 0;
 const freshKey = () => KEYS[nextKey++];
 
