@@ -18,6 +18,7 @@
  *   npx jest tests/generated-lifecycle.test.ts                         default run (~50 s; CI)
  *   JELOU_GENERATOR_SCALE=10 npx jest tests/generated-lifecycle.test.ts   ten times the runs
  *   JELOU_GENERATOR_ALL=1      also draw what CLASSES_PENDING_FIX holds back (fails on today's code)
+ *   JELOU_GENERATOR_CLASSES=url-forms,field-shapes   draw only these classes (pending or not)
  *   JELOU_GENERATOR_REPORT=1   record violations and go on, then print them with their seed and path
  *   JELOU_GENERATOR_SEED=<n> [JELOU_GENERATOR_PATH=<p>]   replay a run fast-check printed
  *   JELOU_GENERATOR_SHRINK=1   shrink a failure (slow: every command starts a host)
@@ -82,9 +83,12 @@ const SETTINGS = { maxAttempts: 3, requestTimeoutMs: 1500, totalTimeoutMs: TOTAL
 const COMMAND_ALLOWANCE_MS = 25_000;
 /** A host still busy this long after its bound is killed, and the command counts as unbounded. */
 const WATCHDOG_GRACE_MS = 15_000;
-/** CPU seconds a host may spend per operation, and the longest its event loop may be held. */
+/**
+ * CPU a host may spend per operation, and the longest its event loop may be held by its own work
+ * (CPU time between two ticks of a 20 ms timer: scheduling delays on a loaded machine do not count).
+ */
 const CPU_PER_OPERATION_MS = 5_000;
-const LOOP_HELD_MAX_MS = 5_000;
+const LOOP_HELD_MAX_MS = 2_000;
 
 const WEBHOOKS = [
     "https://support.example.com/~team/jelou",
@@ -94,7 +98,11 @@ const WEBHOOKS = [
 const STRANGER_WEBHOOK = "https://other-team.example.com/jelou";
 const STRANGER_TOKEN = "marker-strangertoken-6e1f0a9b";
 /** An error that names a way out: a command, a setting to change, or that a rerun helps. */
-const WAY_OUT = /pulumi (up|refresh|destroy|import|config|stack)\b|adoptExisting|may be retried|run .{0,40} again/i;
+const WAY_OUT = /pulumi (up|refresh|destroy|import|config|stack)\b|adoptExisting|may be retried|run .{0,40} again|check baseUrl/i;
+/** An error that names the command restoring an integration it may have left in Jelou without a state. */
+const RESTORES_ORPHAN = /pulumi (up|refresh)\b|adoptExisting/;
+/** An error that says the request may have been applied. */
+const MAY_HAVE_LANDED = /may (exist|have (landed|been applied))/i;
 
 type Change = "none" | "webhook" | "in-place" | "rotate";
 interface Server {
@@ -162,7 +170,7 @@ let gateway: HostileGateway;
 let transport: TransportFaults;
 let template: { registration: Record<string, unknown> };
 let probeDir: string;
-const figures = { runs: 0, steps: 0, commands: 0, requests: 0, kills: 0, killsReached: 0, drawn: new Map<string, number>(), transports: new Map<string, number>(), violations: [] as Array<Violation & { seed?: number; path?: string; scenario: string }> };
+const figures = { runs: 0, steps: 0, commands: 0, commandWallMs: 0, hostCpuMs: 0, requests: 0, kills: 0, killsReached: 0, drawn: new Map<string, number>(), transports: new Map<string, number>(), violations: [] as Array<Violation & { seed?: number; path?: string; scenario: string }> };
 const CLK_TCK = (() => {
     try {
         return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -234,6 +242,7 @@ class Run {
     stranger?: { id: string; signingSecret: string; webhookUrl: string; authType: string; since: number };
     private host?: { child: { pid: number; kill(signal: string): boolean; exitCode: number | null; signalCode: string | null; once(e: string, f: () => void): void } };
     private cpuAtStart = new Map<number, number>();
+    private configuredAt = new Map<number, number>();
     private cpuUsed = 0;
     private pids: number[] = [];
     private outputSeen = { a: { host: 0, program: 0, errors: 0 }, b: { host: 0, program: 0, errors: 0 } };
@@ -248,6 +257,7 @@ class Run {
                     this.host = host;
                     this.pids.push(host.child.pid);
                     this.cpuAtStart.set(host.child.pid, cpuTimeMs(host.child.pid));
+                    this.configuredAt.set(host.child.pid, Date.now());
                 },
                 stopping: (host: NonNullable<Run["host"]>) => {
                     const before = this.cpuAtStart.get(host.child.pid);
@@ -332,14 +342,24 @@ class Run {
             gateway.setPicker(undefined);
         }
         const elapsed = Date.now() - started;
+        figures.commandWallMs += elapsed;
+        figures.hostCpuMs += Math.round(this.cpuUsed);
         figures.requests += gateway.requests.length - requestsBefore;
+        if (watchdogFired) errors = errors.map(() => "interrupted");
+        const reachedJelou = gateway.requests.length > requestsBefore;
+        for (const error of errors) {
+            if (!reachedJelou && MAY_HAVE_LANDED.test(error)) this.violation("never stuck", `nothing reached Jelou (${server.transport}), yet the error says it may have been applied: ${error.slice(0, 300)}`);
+        }
         if (watchdogFired) this.violation("bounded time and CPU", `${kind} was still running ${bound + WATCHDOG_GRACE_MS} ms after it started; its host was killed`);
         else if (elapsed > bound) this.violation("bounded time and CPU", `${kind} took ${elapsed} ms (bound ${bound} ms: ${operations} x totalTimeoutMs + ${COMMAND_ALLOWANCE_MS} ms to start a host)`);
         if (this.cpuUsed > operations * CPU_PER_OPERATION_MS) this.violation("bounded time and CPU", `${kind}'s host used ${this.cpuUsed} ms of CPU`);
         for (const pid of this.pids) {
             const file = path.join(probeDir, String(pid));
-            const held = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8")) : 0;
-            if (held > LOOP_HELD_MAX_MS) this.violation("bounded time and CPU", `${kind}'s host held its event loop for ${held} ms`);
+            // Loading the SDK at the host's start is the engine's cost, not the provider's: only gaps after Configure count.
+            const configuredAt = this.configuredAt.get(pid) ?? 0;
+            const gaps = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").map((line) => line.split(" ").map(Number)) : [];
+            const held = Math.max(0, ...gaps.filter(([at, cpu]) => at - cpu >= configuredAt).map(([, cpu]) => cpu));
+            if (held > LOOP_HELD_MAX_MS) this.violation("bounded time and CPU", `${kind}'s host held its event loop for ${held} ms of CPU`);
             fs.rmSync(file, { force: true });
         }
         return errors;
@@ -441,6 +461,10 @@ class Run {
     async settle(kind: "up" | "destroy" | "refresh", errors: string[], twinRemoved: boolean, detectDrift = false): Promise<void> {
         const real = errors.filter((e) => e !== "interrupted");
         this.checkAlways(real);
+        // A command that failed (not one that was interrupted) may leave an integration no state holds only if its error names the way back.
+        if (real.length > 0 && real.length === errors.length && this.orphan() && !real.some((e) => RESTORES_ORPHAN.test(e))) {
+            this.violation("no orphan", `${kind} failed and left ${this.orphan()} in Jelou with no state, and no error names the command that restores it: ${real.join(" | ").slice(0, 400)}`);
+        }
         let pending = errors.length > 0 || twinRemoved;
         for (let attempt = 0; pending && attempt < 3; attempt++) {
             const advice = errors.join("\n");
@@ -510,6 +534,14 @@ class Run {
         for (const sighting of transport.proxied.splice(0)) {
             if (sighting.method !== "CONNECT") this.violation("no secret in clear", `the proxy read a ${sighting.method} ${sighting.url} with headers ${Object.keys(sighting.headers).join(", ")}`);
         }
+    }
+
+    /** The id of an integration Jelou holds for the project that no state holds (the other stack's excepted). */
+    orphan(): string | undefined {
+        const held = sandbox.integration(this.project);
+        if (!held || (this.stranger && held.id === this.stranger.id)) return undefined;
+        const ours = [...this.a.state.values()].some((e: { outputs: { projectId?: string } }) => e.outputs.projectId === this.project);
+        return ours ? undefined : held.id;
     }
 
     /** No orphan, no stale or lost secret: what a command that succeeded leaves. */
@@ -601,7 +633,11 @@ async function playScenario(scenario: Scenario, meta: { seed?: number; path?: st
  */
 const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenario: Scenario }> = [];
 
-const enabled = ALL ? [...BEHAVIOUR_CLASSES, "stranger-same-webhook", "second-resource"] as const : [...BEHAVIOUR_CLASSES, "stranger-same-webhook", "second-resource"].filter((c) => !CLASSES_PENDING_FIX.includes(c as BehaviourClass));
+const EVERY_CLASS: ReadonlyArray<BehaviourClass | Scenery> = [...BEHAVIOUR_CLASSES, "stranger-same-webhook", "second-resource"];
+/** JELOU_GENERATOR_CLASSES=a,b draws only these (the honest server and the lifecycle steps always). */
+const ONLY = process.env.JELOU_GENERATOR_CLASSES?.split(",").map((c) => c.trim()).filter(Boolean);
+if (ONLY) for (const c of ONLY) if (!EVERY_CLASS.includes(c as BehaviourClass)) throw new Error(`JELOU_GENERATOR_CLASSES: unknown class ${c} (one of ${EVERY_CLASS.join(", ")})`);
+const enabled = ONLY ? EVERY_CLASS.filter((c) => ONLY.includes(c)) : ALL ? EVERY_CLASS : EVERY_CLASS.filter((c) => !CLASSES_PENDING_FIX.includes(c));
 
 it(`generated lifecycles keep every invariant after every step (${RUNS} runs of up to ${MAX_STEPS} steps)`, async () => {
     const seed = process.env.JELOU_GENERATOR_SEED !== undefined ? Number(process.env.JELOU_GENERATOR_SEED) : undefined;
@@ -609,7 +645,7 @@ it(`generated lifecycles keep every invariant after every step (${RUNS} runs of 
     const baseSeed = seed ?? Date.now() ^ (Math.random() * 0x100000000);
     let index = 0;
     await fc.assert(
-        fc.asyncProperty(scenarioArbitrary(enabled as ReadonlyArray<BehaviourClass | Scenery>), async (scenario) => {
+        fc.asyncProperty(scenarioArbitrary(enabled), async (scenario) => {
             const runPath = replayPath ?? String(index++);
             await playScenario(scenario, { seed: baseSeed, path: runPath });
         }),

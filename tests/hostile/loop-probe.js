@@ -1,6 +1,8 @@
-// Loaded into a provider host with NODE_OPTIONS=--require: measures how long the host's event loop
-// is held. A 20 ms timer notes how late each tick runs; the longest delay so far is written to
-// $JELOU_LOOP_PROBE_DIR/<pid> (rewritten only when it grows, so a blocked loop costs nothing extra).
+// Loaded into a provider host with NODE_OPTIONS=--require: measures how long the host's own work
+// holds its event loop. A 20 ms timer notes, for each gap between two ticks, the CPU time the process
+// spent in it (process.cpuUsage): on a loaded machine a gap can be long because the process was not
+// scheduled, but only the process's own synchronous work makes it long in CPU time. Gaps of more than
+// 100 ms of CPU are appended to $JELOU_LOOP_PROBE_DIR/<pid> as "<epoch ms at the gap's end> <cpu ms>".
 // Plain CommonJS, no dependency: it runs before the host's own code.
 "use strict";
 const fs = require("fs");
@@ -9,21 +11,18 @@ const path = require("path");
 const dir = process.env.JELOU_LOOP_PROBE_DIR;
 if (dir) {
     const file = path.join(dir, String(process.pid));
-    const INTERVAL_MS = 20;
-    let expected = Date.now() + INTERVAL_MS;
-    let longest = 0;
+    let last = process.cpuUsage();
     const timer = setInterval(() => {
-        const now = Date.now();
-        const late = now - expected;
-        expected = now + INTERVAL_MS;
-        if (late > longest) {
-            longest = late;
+        const used = process.cpuUsage(last);
+        last = process.cpuUsage();
+        const cpuMs = (used.user + used.system) / 1000;
+        if (cpuMs > 100) {
             try {
-                fs.writeFileSync(file, String(longest));
+                fs.appendFileSync(file, `${Date.now()} ${Math.round(cpuMs)}\n`);
             } catch {
                 // the directory is gone: the test is over
             }
         }
-    }, INTERVAL_MS);
+    }, 20);
     timer.unref();
 }
