@@ -33,7 +33,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { API_KEY, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "./helpers/fixtures";
-import { Behaviour, BEHAVIOUR_CLASSES, BehaviourClass, behaviourArbitrary, behaviourName, misbehaviourOf, Transport } from "./hostile/behaviours";
+import { Behaviour, BEHAVIOUR_CLASSES, BehaviourClass, behaviourArbitrary, behaviourName, formatArbitrary, FormatBehaviour, misbehaviourOf, Transport } from "./hostile/behaviours";
+import { Misbehaviour } from "./hostile/gateway";
 import { HostileGateway } from "./hostile/gateway";
 import { findLeaks } from "./hostile/leak-forms";
 import { TransportFaults } from "./hostile/transport";
@@ -119,6 +120,11 @@ type Step =
     | { op: "stranger"; sameWebhook: boolean; dayOld: boolean }
     | { op: "twin"; server: Server };
 interface Scenario {
+    /**
+     * How this run's Jelou writes its answers, per method (a field's precision or form, a URL's
+     * spelling): every answer to that method says it so, in every command, retries and reruns included.
+     */
+    format: Array<{ method: "GET" | "POST" | "PATCH"; behaviour: FormatBehaviour }>;
     steps: Step[];
 }
 
@@ -147,8 +153,8 @@ function scenarioArbitrary(enabled: ReadonlyArray<BehaviourClass | Scenery>): fc
     if (enabled.includes("stranger-same-webhook")) steps.push(fc.record({ op: fc.constant("stranger" as const), sameWebhook: fc.constant(true), dayOld: fc.boolean() }));
     if (enabled.includes("second-resource")) steps.push(fc.record({ op: fc.constant("twin" as const), server }));
     // Every run starts with an up: a stack is created before anything else happens to it.
-    return fc.tuple(fc.record({ op: fc.constant("up" as const), change: fc.constant<Change>("none"), server }), fc.array(fc.oneof(...steps), { maxLength: MAX_STEPS - 1 }))
-        .map(([first, rest]) => ({ steps: [first, ...rest] }));
+    return fc.tuple(formatArbitrary(classes), fc.record({ op: fc.constant("up" as const), change: fc.constant<Change>("none"), server }), fc.array(fc.oneof(...steps), { maxLength: MAX_STEPS - 1 }))
+        .map(([format, first, rest]) => ({ format, steps: [first, ...rest] }));
 }
 
 interface Violation {
@@ -249,7 +255,7 @@ class Run {
     private step = 0;
     private drawn: string[] = [];
 
-    constructor(index: number) {
+    constructor(index: number, private readonly format: Scenario["format"]) {
         this.project = `gen-${process.pid}-${index}`;
         for (const engine of [this.a, this.b]) {
             engine.hooks = {
@@ -280,6 +286,8 @@ class Run {
             JELOU_BASE_URL: baseUrl,
             PULUMI_CONFIG: JSON.stringify(detectDrift ? { "jelou:detectDrift": "true" } : {}),
             HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: "", http_proxy: "", NO_PROXY: "", no_proxy: "", ALL_PROXY: "", all_proxy: "",
+            // Pinned, so that a zone-less time means the same on every machine: Jelou's own zone (UTC-5).
+            TZ: "America/Guayaquil",
             NODE_OPTIONS: `--require ${path.join(__dirname, "hostile", "loop-probe.js")}`,
             JELOU_LOOP_PROBE_DIR: probeDir,
         };
@@ -294,14 +302,20 @@ class Run {
     serve(server: Server, record = true): void {
         sandbox.setShape(server.shape);
         let n = 0;
-        gateway.setPicker(() => {
+        gateway.setPicker((method) => {
             const behaviour = server.behaviours[n++];
-            return behaviour ? misbehaviourOf(behaviour, gateway.url) : { kind: "honest" };
+            return behaviour && behaviour.cls !== "honest" ? misbehaviourOf(behaviour, gateway.url) : this.formatted(method);
         });
         if (!record) return;
         this.drawn = [...server.behaviours.map(behaviourName), ...(server.transport !== "gateway" ? [`transport:${server.transport}`] : []), ...(server.shape === "bare" ? ["shape:bare"] : [])];
         for (const b of server.behaviours) figures.drawn.set(behaviourName(b), (figures.drawn.get(behaviourName(b)) ?? 0) + 1);
         figures.transports.set(server.transport, (figures.transports.get(server.transport) ?? 0) + 1);
+    }
+
+    /** This run's Jelou's way of answering `method` (honest when none was drawn). */
+    formatted(method: string): Misbehaviour {
+        const format = this.format.find((f) => f.method === method);
+        return format ? misbehaviourOf(format.behaviour, gateway.url) : { kind: "honest" };
     }
 
     honest(): Server {
@@ -411,8 +425,8 @@ class Run {
                 let reached = false;
                 sandbox.setShape("envelope");
                 this.drawn = [`kill:${step.during}:${step.atRequest}:${step.applied ? "applied" : "not-applied"}`];
-                gateway.setPicker(() => {
-                    if (n++ !== step.atRequest) return { kind: "honest" };
+                gateway.setPicker((method) => {
+                    if (n++ !== step.atRequest) return this.formatted(method);
                     reached = true;
                     return { kind: "hold", apply: step.applied, held: () => this.killAndWait() };
                 });
@@ -608,8 +622,12 @@ function redactAll(text: string, secrets: string[]): string {
 
 let runIndex = 0;
 async function playScenario(scenario: Scenario, meta: { seed?: number; path?: string } = {}): Promise<void> {
-    const run = new Run(runIndex++);
+    const run = new Run(runIndex++, scenario.format ?? []);
     figures.runs += 1;
+    for (const f of scenario.format ?? []) {
+        const name = `format:${f.method}:${behaviourName(f.behaviour)}`;
+        figures.drawn.set(name, (figures.drawn.get(name) ?? 0) + 1);
+    }
     gateway.reset();
     try {
         for (const [index, step] of scenario.steps.entries()) {

@@ -79,6 +79,17 @@ export function behaviourArbitrary(classes: readonly BehaviourClass[]): fc.Arbit
     return drawn.length === 0 ? fc.constant({ cls: "honest" }) : fc.oneof({ arbitrary: fc.constant<Behaviour>({ cls: "honest" }), weight: 3 }, ...drawn.map((arbitrary) => ({ arbitrary, weight: 1 })));
 }
 
+/** The classes that describe how Jelou writes its answers rather than a fault: drawn once per run, per method. */
+export const FORMAT_CLASSES = ["field-shapes", "field-forms", "url-forms"] as const;
+export type FormatBehaviour = Extract<Behaviour, { cls: (typeof FORMAT_CLASSES)[number] }>;
+
+export function formatArbitrary(classes: readonly BehaviourClass[]): fc.Arbitrary<Array<{ method: "GET" | "POST" | "PATCH"; behaviour: FormatBehaviour }>> {
+    const formats = FORMAT_CLASSES.filter((c) => classes.includes(c));
+    if (formats.length === 0) return fc.constant([]);
+    return fc.array(fc.record({ method: fc.constantFrom("GET" as const, "POST" as const, "PATCH" as const), behaviour: behaviourArbitrary(formats) as fc.Arbitrary<FormatBehaviour> }), { maxLength: 2 })
+        .map((list) => list.filter((f) => (f.behaviour as Behaviour).cls !== "honest"));
+}
+
 function errorBodyArbitrary(): fc.Arbitrary<ErrorBodyShape> {
     return fc.oneof(
         fc.record({ shape: fc.constant("json" as const), value: fc.jsonValue({ maxDepth: 4 }) }),
