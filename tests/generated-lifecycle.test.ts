@@ -649,7 +649,74 @@ async function playScenario(scenario: Scenario, meta: { seed?: number; path?: st
  * Failures found, kept as explicit scenarios (the seed that found each is noted). A scenario whose
  * class is still in CLASSES_PENDING_FIX is skipped until the fix is merged.
  */
-const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenario: Scenario }> = [];
+const HONEST: Server = { transport: "gateway", shape: "envelope", behaviours: [] };
+const up = (...behaviours: Behaviour[]): Step => ({ op: "up", change: "none", server: { ...HONEST, behaviours } });
+const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenario: Scenario }> = [
+    {
+        // seed 16016 path 4: "Cannot convert object to primitive value", and the applied create recorded nowhere.
+        name: "an applied create answered 422 {message:[{toString:1}]}",
+        needs: "error-bodies",
+        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 422, apply: true, body: { shape: "to-string-trap" } })] },
+    },
+    {
+        name: "an applied create answered 500 with a message nested 200,000 deep",
+        needs: "error-bodies",
+        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 500, apply: true, body: { shape: "deep", depth: 200_000, of: "objects" } })] },
+    },
+    {
+        // seed 16016 path 6 met it with more around it.
+        name: "a create answered 500 with 50,000 `<`",
+        needs: "backtracking",
+        scenario: { format: [], steps: [up({ cls: "backtracking", status: 500, apply: false, text: "lt-50k" })] },
+    },
+    {
+        // seed 16016 paths 1 and 10 met the 307 and 308.
+        name: "an applied create answered 303",
+        needs: "redirects",
+        scenario: { format: [], steps: [up({ cls: "redirects", status: 303, apply: true, to: "elsewhere" })] },
+    },
+    {
+        name: "a rotation whose regenerate was applied and answered 500 quoting the new secret",
+        needs: "applied-then-failed",
+        scenario: { format: [], steps: [up(), { op: "up", change: "rotate", server: { ...HONEST, behaviours: [{ cls: "honest" }, { cls: "applied-then-failed", form: "quote-secret" }] } }] },
+    },
+    {
+        name: "a create through a TLS listener with a self-signed certificate",
+        needs: "transport",
+        scenario: { format: [], steps: [{ op: "up", change: "none", server: { transport: "tls-self-signed", shape: "envelope", behaviours: [] } }] },
+    },
+    {
+        name: "createdAt with milliseconds in the create answer and in whole seconds in the GET envelope, then destroy",
+        needs: "field-shapes",
+        scenario: { format: [{ method: "GET", behaviour: { cls: "field-shapes", form: "createdAt-seconds" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+    },
+    {
+        name: "a GET whose createdAt has no zone, then destroy",
+        needs: "field-forms",
+        scenario: { format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-no-zone" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+    },
+    {
+        name: "a GET whose createdAt is epoch milliseconds, then destroy",
+        needs: "field-forms",
+        scenario: { format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-epoch-ms" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+    },
+    {
+        name: "Jelou spells the stored webhook's ~ as %7E, and the create's answer is cut off",
+        needs: "url-forms",
+        scenario: { format: [{ method: "GET", behaviour: { cls: "url-forms", form: "tilde-encoded" } }], steps: [up({ cls: "connection", form: "truncate" })] },
+    },
+    {
+        name: "another stack's day-old integration with our webhook, and our create answered 503 (not applied) then 409",
+        needs: "stranger-same-webhook",
+        scenario: { format: [], steps: [{ op: "stranger", sameWebhook: true, dayOld: true }, up({ cls: "rate-limits", status: 503, retryAfter: "0", apply: false })] },
+    },
+    {
+        // seed 16016 paths 3 and 6.
+        name: "two resources of one program name the same project",
+        needs: "second-resource",
+        scenario: { format: [], steps: [up(), { op: "twin", server: HONEST }] },
+    },
+];
 
 const EVERY_CLASS: ReadonlyArray<BehaviourClass | Scenery> = [...BEHAVIOUR_CLASSES, "stranger-same-webhook", "second-resource"];
 /** JELOU_GENERATOR_CLASSES=a,b draws only these (the honest server and the lifecycle steps always). */
