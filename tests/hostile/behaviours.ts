@@ -109,8 +109,9 @@ export function errorBody(spec: ErrorBodyShape): string {
         case "to-string-trap": return '{"message":[{"toString":1}],"statusMessage":"failed","status":0}';
         case "hostile-keys": return '{"message":{"__proto__":{"polluted":1},"constructor":{"prototype":1},"toString":"x","valueOf":2},"error":{"__proto__":[]}}';
         case "deep": {
+            // Inside `message`: arrays nest in its list, objects in its place.
             const [open, close] = spec.of === "objects" ? ['{"message":', "}"] : ["[", "]"];
-            return `${open.repeat(spec.depth)}"x"${close.repeat(spec.depth)}`;
+            return `{"message":[${open.repeat(spec.depth)}"x"${close.repeat(spec.depth)}],"statusMessage":"failed","status":0}`;
         }
         case "many-messages": return JSON.stringify({ message: Array.from({ length: spec.count }, (_, i) => `bad ${i}`), statusMessage: "failed", status: 0 });
         case "objects-in-message": return JSON.stringify({ message: Array.from({ length: spec.count }, (_, i) => ({ code: i, key: "field", description: { nested: [i] } })) });
