@@ -336,25 +336,40 @@ class Run {
             this.killHost();
         }, bound + WATCHDOG_GRACE_MS);
         let errors: string[];
-        try {
+        let abandoned = false;
+        let giveUp: NodeJS.Timeout | undefined;
+        const run = async (): Promise<string[]> => {
             const env = this.env(server, { detectDrift });
-            if (kind === "up") errors = (await this.a.run("programs/integrations.js", { env, registrations: this.registrations() })).errors;
-            else if (kind === "destroy") errors = (await this.a.destroy({ env })).errors;
-            else {
-                try {
-                    await this.a.refresh({ env });
-                    errors = [];
-                } catch (error) {
-                    errors = [(error as { details?: string }).details || (error as Error).message];
-                    this.a.log.errors.push(errors[0]);
-                }
+            if (kind === "up") return (await this.a.run("programs/integrations.js", { env, registrations: this.registrations() })).errors;
+            if (kind === "destroy") return (await this.a.destroy({ env })).errors;
+            try {
+                await this.a.refresh({ env });
+                return [];
+            } catch (error) {
+                const message = (error as { details?: string }).details || (error as Error).message;
+                this.a.log.errors.push(message);
+                return [message];
             }
+        };
+        try {
+            // Even a killed host's call could stay unanswered: the command is abandoned then, and that is a violation too.
+            errors = await Promise.race([
+                run(),
+                new Promise<string[]>((resolve) => {
+                    giveUp = setTimeout(() => {
+                        abandoned = true;
+                        resolve(["interrupted"]);
+                    }, bound + 2 * WATCHDOG_GRACE_MS);
+                }),
+            ]);
         } catch (error) {
             errors = [(error as Error).message];
         } finally {
             clearTimeout(watchdog);
+            clearTimeout(giveUp);
             gateway.setPicker(undefined);
         }
+        if (abandoned) this.violation("bounded time and CPU", `${kind} did not end even ${WATCHDOG_GRACE_MS} ms after its host was killed: abandoned`);
         const elapsed = Date.now() - started;
         figures.commandWallMs += elapsed;
         figures.hostCpuMs += Math.round(this.cpuUsed);
