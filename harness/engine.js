@@ -40,18 +40,26 @@ class LifecycleEngine {
         /** urn -> { id, type, name, inputs, outputs, secrets } */
         this.state = new Map();
         this.log = { program: "", host: "", errors: [] };
+        /**
+         * Optional observers of each command's provider host: `started(host)` once it is configured,
+         * `stopping(host)` before it is stopped (the generated lifecycle test kills hosts mid-request
+         * and reads their CPU time there).
+         */
+        this.hooks = {};
     }
 
     /** `pulumi preview` (preview: true) or `pulumi up`. */
-    async run(program, { preview = false, env = {}, otherOutputs = {} } = {}) {
+    async run(program, { preview = false, env = {}, otherOutputs = {}, registrations: declared } = {}) {
         // A stack's config and the pipeline's environment persist between commands: a later refresh
         // or destroy given none runs with these.
         this.stackEnv = env;
-        const registrations = await this.runProgram(program, { preview, env, otherOutputs });
+        // `registrations`: what the program declares, already known (from an earlier run of it), so
+        // that a test running many commands does not run the program each time.
+        const registrations = declared ?? await this.runProgram(program, { preview, env, otherOutputs });
         const ours = registrations.filter((r) => r.type === OUR_TYPE);
         const plan = [];
         const errors = [];
-        const host = await ProviderHost.start(this.consumerDir, env);
+        const host = await this.startHost(env);
         try {
             await inParallel(ours, this.parallel, async (registration) => {
                 try {
@@ -129,7 +137,7 @@ class LifecycleEngine {
 
     /** `pulumi refresh`: Read every resource; returns the URNs whose state changed. */
     async refresh({ env = this.stackEnv ?? {} } = {}) {
-        const host = await ProviderHost.start(this.consumerDir, env);
+        const host = await this.startHost(env);
         const changed = [];
         try {
             for (const [urn, entry] of this.state) {
@@ -153,7 +161,7 @@ class LifecycleEngine {
 
     /** `pulumi destroy`. */
     async destroy({ env = this.stackEnv ?? {} } = {}) {
-        const host = await ProviderHost.start(this.consumerDir, env);
+        const host = await this.startHost(env);
         const errors = [];
         try {
             await this.deleteEach(host, [...this.state.keys()], errors);
@@ -238,7 +246,14 @@ class LifecycleEngine {
         return message;
     }
 
+    async startHost(env) {
+        const host = await ProviderHost.start(this.consumerDir, env);
+        if (this.hooks.started) this.hooks.started(host);
+        return host;
+    }
+
     async stopHost(host) {
+        if (this.hooks.stopping) this.hooks.stopping(host);
         await host.stop();
         this.log.host += host.output;
     }

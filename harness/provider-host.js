@@ -160,7 +160,8 @@ class ProviderHost {
 
     async stop() {
         this.client.close();
-        if (this.child.exitCode === null) {
+        // A host killed by a signal has exitCode null and signalCode set: it has already exited.
+        if (this.child.exitCode === null && this.child.signalCode === null) {
             const exited = new Promise((resolve) => this.child.once("exit", resolve));
             this.child.kill();
             await exited;

@@ -15,8 +15,16 @@ export type Misbehaviour =
     | { kind: "drop-field"; field: string }
     /** Apply, then answer the JSON with `field` set to `value`. */
     | { kind: "set-field"; field: string; value: unknown }
-    /** Apply, then answer this status, content type and body instead. */
-    | { kind: "replace"; status: number; contentType?: string; body?: string; retryAfter?: string }
+    /** Apply (unless `apply: false`), then answer this status, content type and body instead. */
+    | { kind: "replace"; status: number; contentType?: string; body?: string; retryAfter?: string; apply?: boolean }
+    /** Apply (unless `apply: false`), then answer a redirect to `location`. */
+    | { kind: "redirect"; status: number; location: string; apply?: boolean }
+    /** Apply, then answer what `rewrite` makes of the honest answer (its status and body). */
+    | { kind: "transform"; label: string; rewrite: (answer: { status: number; body: string }) => { status: number; body: string; contentType?: string } }
+    /** Do not apply; reset the connection once the request has been read. */
+    | { kind: "reset-before" }
+    /** Apply if `apply`, then wait for `held()` (a test kills the client meanwhile), then reset the connection. */
+    | { kind: "hold"; apply: boolean; held: () => Promise<void> }
     /** Apply, send the status line and headers, then reset the connection. */
     | { kind: "reset-after-headers" }
     /** Apply, send half of the body under the full Content-Length, then close. */
@@ -39,12 +47,20 @@ export interface GatewayRequest {
     method: string;
     path: string;
     misbehaviour: Misbehaviour["kind"];
+    /** The transform's label, when the misbehaviour is one. */
+    label?: string;
 }
+
+/** Chooses a request's misbehaviour before the rules and the random draw; undefined leaves it to them. */
+export type Picker = (method: string, path: string) => Misbehaviour | undefined;
 
 export class HostileGateway {
     readonly requests: GatewayRequest[] = [];
     private rules: Rule[] = [];
     private random?: { rate: number; next: () => number; pool: Misbehaviour[] };
+    private picker?: Picker;
+    /** Every signing secret an answer forwarded from the local Jelou carried, honest or not. */
+    readonly secretsSeen = new Set<string>();
     private readonly sockets = new Set<Socket>();
     private readonly timers = new Set<NodeJS.Timeout>();
     private readonly server: http.Server;
@@ -80,9 +96,15 @@ export class HostileGateway {
         this.random = random && { rate: random.rate, pool: random.pool, next: mulberry32(random.seed) };
     }
 
+    /** Every request is first offered to `picker` (until it is set to undefined). */
+    setPicker(picker: Picker | undefined): void {
+        this.picker = picker;
+    }
+
     reset(): void {
         this.rules = [];
         this.random = undefined;
+        this.picker = undefined;
         this.requests.length = 0;
     }
 
@@ -93,6 +115,8 @@ export class HostileGateway {
     }
 
     private pick(method: string, path: string): Misbehaviour {
+        const picked = this.picker?.(method, path);
+        if (picked) return picked;
         const rule = this.rules.find((r) => r.remaining > 0 && r.method === method && r.path.test(path));
         if (rule) {
             rule.remaining -= 1;
@@ -109,9 +133,18 @@ export class HostileGateway {
         const method = req.method ?? "GET";
         const path = req.url ?? "/";
         const misbehaviour = this.pick(method, path);
-        this.requests.push({ method, path, misbehaviour: misbehaviour.kind });
+        this.requests.push({ method, path, misbehaviour: misbehaviour.kind, ...(misbehaviour.kind === "transform" ? { label: misbehaviour.label } : {}) });
 
         if (misbehaviour.kind === "echo") return this.echo(req, res, misbehaviour);
+        if (misbehaviour.kind === "reset-before") return void req.socket.destroy();
+        const applies = !(("apply" in misbehaviour) && misbehaviour.apply === false);
+        if (misbehaviour.kind === "hold") {
+            if (applies) await this.forward(method, path, req.headers, body);
+            await misbehaviour.held();
+            return void req.socket.destroy();
+        }
+        if (!applies && misbehaviour.kind === "replace") return this.replace(res, misbehaviour);
+        if (!applies && misbehaviour.kind === "redirect") return this.redirect(res, misbehaviour);
         if (misbehaviour.kind === "not-jelou") {
             res.writeHead(misbehaviour.status, { "content-type": "text/html" });
             return void res.end(`<html><body><h1>${misbehaviour.status} Not Found</h1><p>nginx</p></body></html>`);
@@ -123,11 +156,13 @@ export class HostileGateway {
             case "drop-field":
             case "set-field":
                 return this.send(res, answer.status, "application/json", JSON.stringify(rewrite(answer.body, misbehaviour)));
-            case "replace": {
-                const headers: Record<string, string> = misbehaviour.retryAfter ? { "retry-after": misbehaviour.retryAfter } : {};
-                if (misbehaviour.contentType) headers["content-type"] = misbehaviour.contentType;
-                res.writeHead(misbehaviour.status, headers);
-                return void res.end(misbehaviour.body ?? "");
+            case "replace":
+                return this.replace(res, misbehaviour);
+            case "redirect":
+                return this.redirect(res, misbehaviour);
+            case "transform": {
+                const rewritten = misbehaviour.rewrite({ status: answer.status, body: answer.body });
+                return this.send(res, rewritten.status, rewritten.contentType ?? "application/json", rewritten.body);
             }
             case "reset-after-headers":
                 res.writeHead(answer.status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(answer.body)) });
@@ -141,6 +176,18 @@ export class HostileGateway {
             case "trickle":
                 return this.trickle(res, answer.status, answer.body, misbehaviour.intervalMs);
         }
+    }
+
+    private replace(res: http.ServerResponse, misbehaviour: Extract<Misbehaviour, { kind: "replace" }>): void {
+        const headers: Record<string, string> = misbehaviour.retryAfter ? { "retry-after": misbehaviour.retryAfter } : {};
+        if (misbehaviour.contentType) headers["content-type"] = misbehaviour.contentType;
+        res.writeHead(misbehaviour.status, headers);
+        res.end(misbehaviour.body ?? "");
+    }
+
+    private redirect(res: http.ServerResponse, misbehaviour: Extract<Misbehaviour, { kind: "redirect" }>): void {
+        res.writeHead(misbehaviour.status, { location: misbehaviour.location, "content-type": "text/html" });
+        res.end(`<html><body>Moved: <a href="${misbehaviour.location}">here</a></body></html>`);
     }
 
     private send(res: http.ServerResponse, status: number, contentType: string, body: string): void {
@@ -189,7 +236,11 @@ export class HostileGateway {
     private forward(method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
         return new Promise((resolve, reject) => {
             const request = http.request(`${this.upstream}${path}`, { method, headers: { ...headers, host: new URL(this.upstream).host } }, (response) => {
-                void readAll(response).then((data) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: data.toString() }));
+                void readAll(response).then((data) => {
+                    const text = data.toString();
+                    for (const found of text.matchAll(/"signingSecret":"([^"]{1,200})"/g)) this.secretsSeen.add(found[1]);
+                    resolve({ status: response.statusCode ?? 502, headers: response.headers, body: text });
+                });
             });
             request.on("error", reject);
             request.end(body);
