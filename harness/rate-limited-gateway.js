@@ -3,7 +3,7 @@
 // beyond, before the request reaches Jelou, as API gateways do; with `retryAfter`, the 429 says when
 // to come back in whole seconds (Retry-After: 1, what a gateway can say of a 40 ms wait). Several
 // provider hosts may share one gateway: that is several stacks against one account.
-// Plain CommonJS: used by tests/big-stack.test.ts and scripts/bench.js. Binds 127.0.0.1 only.
+// Plain CommonJS: used by tests/lifecycle/big-stack.test.ts and scripts/bench.js. Binds 127.0.0.1 only.
 "use strict";
 const http = require("http");
 

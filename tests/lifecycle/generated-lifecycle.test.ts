@@ -15,8 +15,8 @@
  * `pulumi refresh` with detectDrift). The invariants that an interruption may break until then
  * (no orphan, no stale secret) are checked after that; the others after every command.
  *
- *   npx jest tests/generated-lifecycle.test.ts                         default run (~50 s; CI)
- *   JELOU_GENERATOR_SCALE=10 npx jest tests/generated-lifecycle.test.ts   ten times the runs
+ *   npx jest tests/lifecycle/generated-lifecycle.test.ts                        default run (~50 s; CI)
+ *   JELOU_GENERATOR_SCALE=10 npx jest tests/lifecycle/generated-lifecycle.test.ts  ten times the runs
  *   JELOU_GENERATOR_ALL=1      also draw what CLASSES_PENDING_FIX holds back (fails on today's code)
  *   JELOU_GENERATOR_CLASSES=url-forms,field-shapes   draw only these classes (pending or not)
  *   JELOU_GENERATOR_REPORT=1   record violations and go on, then print them with their seed and path
@@ -42,40 +42,11 @@ import { TransportFaults } from "../support/hostile-transport";
 const { LifecycleEngine, OUR_TYPE } = require("../../harness/engine");
 
 /**
- * What the generator holds back on today's code, because it fails on a bug another change fixes
- * (issue 16's classes; the report lists the seed of each failure found). The integrator empties
- * this list once those changes are merged: every entry must then pass.
+ * Classes the generator holds back because a known bug still breaks them (with the seed that found
+ * it). Empty: every class of issue 16 is drawn, and each of its regression scenarios below failed
+ * on 0.2.0's code.
  */
-const CLASSES_PENDING_FIX: ReadonlyArray<BehaviourClass | Scenery> = [
-    // H1, error bodies of any shape: {message:[{toString:1}]} is "Cannot convert object to primitive
-    // value" and the applied create is recorded nowhere (seed 16016 path 4); arrays nested 200,000
-    // deep in `message` overflow the stack; 12,000 short messages make a command that never ends.
-    "error-bodies",
-    // H1, quadratic tag stripping: `<` x 50k held a host's loop for 3.8 s of CPU (seed 20261203
-    // path 13) and 6.7 s (regression); at the 1 MiB cap a host spent 21.6 s of CPU and was still
-    // busy when the watchdog killed it 48 s in (seed 16016 path 5).
-    "backtracking",
-    // H1, a 303 after an applied create is a refusal that leaves an integration no state holds and
-    // names no command (regression; seed 16016 paths 1 and 10 met the 307 and 308).
-    "redirects",
-    // H1, TLS: a CONNECT tunnel to a self-signed listener (seed 20261203 path 10) or a self-signed
-    // baseUrl (regression) is recorded as "may exist in Jelou" though nothing reached it.
-    "transport",
-    // H2, createdAt in whole seconds in the create answer and with milliseconds in the GET: destroy
-    // calls ours "not ours", drops it and leaves it in Jelou (seed 20261203 path 13; regression).
-    "field-shapes",
-    // H2, a zone-less createdAt: destroy drops ours (regression); as epoch ms: destroy fails forever.
-    "field-forms",
-    // H2, the webhook's ~ answered as %7E: every refresh with detectDrift reports a changed webhook,
-    // so the next up replaces the integration and issues a new secret (regression).
-    "url-forms",
-    // H2, another stack's day-old integration with our webhook: our create answered 503 (not
-    // applied) and retried into a 409 regenerates that stack's secret (regression).
-    "stranger-same-webhook",
-    // H2, two resources naming one project: the second's retried create takes the first's
-    // integration over, and the first holds a dead secret (seed 16016 paths 3 and 6; regression).
-    "second-resource",
-];
+const CLASSES_PENDING_FIX: ReadonlyArray<BehaviourClass | Scenery> = [];
 
 /** Generated parts of a run that are not a server behaviour. */
 type Scenery = "stranger-same-webhook" | "second-resource";

@@ -1,4 +1,4 @@
-// Preloaded into `npm run demo` by tests/demo.test.ts (`node -r`), never by the demo itself: it
+// Preloaded into `npm run demo` by tests/package/demo.test.ts (`node -r`), never by the demo itself: it
 // tells the test, over the IPC channel the test opened, the API keys the demo's local Jelou
 // accepts, every signing secret that Jelou issues and the webhook token it is given, so the test can prove none of them is
 // printed. With DEMO_SPY_FAULT=<status> the first API call is answered with that status, so the

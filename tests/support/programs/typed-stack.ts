@@ -1,5 +1,5 @@
 // A user's program, type-checked with `tsc --noEmit --strict` against the packed package
-// (tests/types.test.ts). Each @ts-expect-error is a mistake the types must catch: if the types
+// (tests/package/types.test.ts). Each @ts-expect-error is a mistake the types must catch: if the types
 // stopped catching it, tsc would fail on the unused directive.
 import * as pulumi from "@pulumi/pulumi";
 import { AuthType, ExternalSupportIntegration, ExternalSupportIntegrationArgs, parseEvent, verifySignature } from "pulumi-jelou";
