@@ -340,7 +340,8 @@ export class JelouClient {
                 ? `${error.message} instead of tunnelling to Jelou, so nothing reached Jelou: check HTTPS_PROXY (or list Jelou's host in NO_PROXY)`
                 : CERTIFICATE_FAILURES.has(code)
                   ? "Jelou's TLS certificate was not accepted, so nothing was sent: check that baseUrl " +
-                    `(now ${this.options.baseUrl}) is Jelou's address; a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS`
+                    `(now ${this.options.baseUrl}) is Jelou's address (a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS), ` +
+                    "then run `pulumi up` again"
                   : describeNetworkFailure(error.code, this.settings.requestTimeoutMs);
             result = connectionError(method, path, code, what, this.urlOf(path), !CERTIFICATE_FAILURES.has(code));
         }

@@ -309,7 +309,7 @@ export function errorFromResponse(
     }
     if (status === 400 || status === 422) {
         const unchanged = method === "PATCH" ? " Nothing was changed in Jelou." : "";
-        return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names.${unchanged}`, details);
+        return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names, then run \`pulumi up\` again.${unchanged}`, details);
     }
     if (status === 404 && isJelouBody(body)) {
         return new JelouNotFoundError(`${head}. The project has no integration (or does not exist).`, details);

@@ -106,7 +106,9 @@ export async function findOurs(client: JelouClient, projectId: string, known: Kn
         if (error instanceof JelouNotFoundError) return { state: "gone" };
         // Keep the error's class and status (a 401 stays an authentication error); say what was not done.
         if (error instanceof Error) {
-            error.message = `Jelou could not be asked whether project ${projectId}'s integration is ours, so nothing was changed: ${error.message}`;
+            error.message =
+                `Jelou could not be asked whether project ${projectId}'s integration is ours, so nothing was changed ` +
+                `(run the same \`pulumi up\` or \`pulumi destroy\` again once Jelou answers): ${error.message}`;
         }
         throw error;
     }

@@ -672,9 +672,14 @@ const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenar
         // Seeds name runs of the exploration with JELOU_GENERATOR_ALL=1 JELOU_GENERATOR_REPORT=1, made while
         // the generator's arbitrary was still changing: the explicit scenarios are what replays.
         // seed 16016 path 4: "Cannot convert object to primitive value", and the applied create recorded nowhere.
-        name: "an applied create answered 422 {message:[{toString:1}]}",
+        name: "an applied create answered 500 {message:[{toString:1}]}",
         needs: "error-bodies",
-        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 422, apply: true, body: { shape: "to-string-trap" } })] },
+        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 500, apply: true, body: { shape: "to-string-trap" } })] },
+    },
+    {
+        name: "a create refused 422 {message:[{toString:1}]} keeps its status and guidance",
+        needs: "error-bodies",
+        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 422, apply: false, body: { shape: "to-string-trap" } })] },
     },
     {
         name: "an applied create answered 500 with a message nested 200,000 deep",

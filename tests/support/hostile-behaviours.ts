@@ -59,18 +59,31 @@ export type Transport = "gateway" | "tls-self-signed" | "refused" | "https-proxy
 /** The 1 MiB cap on a body the client reads. */
 export const BODY_CAP = 1 << 20;
 
+/**
+ * Whether Jelou may have applied a request it answered with this status. A refusal (another 4xx) and
+ * a throttle (429, 503 with Retry-After) say it was not (docs/jelou-api.md#errors): the provider
+ * trusts that, so a server that applies and then refuses is outside what it can guarantee (README,
+ * "What the provider guarantees") and is not drawn.
+ */
+function mayHaveApplied(status: number, retryAfter?: string): boolean {
+    if (status === 429 || (status === 503 && retryAfter !== undefined)) return false;
+    return !(status >= 400 && status < 500 && status !== 408);
+}
+
+const honestlyApplied = <B extends { status: number; apply: boolean; retryAfter?: string }>(b: B): B => ({ ...b, apply: b.apply && mayHaveApplied(b.status, b.retryAfter) });
+
 export function behaviourArbitrary(classes: readonly BehaviourClass[]): fc.Arbitrary<Behaviour> {
     const byClass: Record<Exclude<BehaviourClass, "transport">, fc.Arbitrary<Behaviour>> = {
         "field-shapes": fc.record({ cls: fc.constant("field-shapes" as const), form: fc.constantFrom("createdAt-seconds", "createdAt-millis", "unwrap-envelope", "no-id", "no-authType") }),
         "field-forms": fc.record({ cls: fc.constant("field-forms" as const), form: fc.constantFrom("createdAt-no-zone", "createdAt-epoch-ms", "createdAt-http-date", "id-beyond-2^53", "id-object") }),
         "url-forms": fc.record({ cls: fc.constant("url-forms" as const), form: fc.constantFrom("tilde-encoded", "lowercase-hex", "uppercase-host", "default-port") }),
-        "error-bodies": fc.record({ cls: fc.constant("error-bodies" as const), status: fc.constantFrom(400, 422, 500, 502), apply: fc.boolean(), body: errorBodyArbitrary() }),
-        backtracking: fc.record({ cls: fc.constant("backtracking" as const), status: fc.constantFrom(400, 500), apply: fc.boolean(), text: fc.constantFrom("lt-50k", "lt-50k-json", "slash-60k", "lt-cap") }),
+        "error-bodies": fc.record({ cls: fc.constant("error-bodies" as const), status: fc.constantFrom(400, 422, 500, 502), apply: fc.boolean(), body: errorBodyArbitrary() }).map(honestlyApplied),
+        backtracking: fc.record({ cls: fc.constant("backtracking" as const), status: fc.constantFrom(400, 500), apply: fc.boolean(), text: fc.constantFrom("lt-50k", "lt-50k-json", "slash-60k", "lt-cap") }).map(honestlyApplied),
         redirects: fc.record({ cls: fc.constant("redirects" as const), status: fc.constantFrom(301, 302, 303, 307, 308), apply: fc.boolean(), to: fc.constantFrom("same-host", "elsewhere") }),
         "rate-limits": fc.record(
             { cls: fc.constant("rate-limits" as const), status: fc.constantFrom(429 as const, 503 as const), retryAfter: fc.constantFrom("0" as const, "1" as const), apply: fc.boolean() },
             { requiredKeys: ["cls", "status", "apply"] },
-        ),
+        ).map(honestlyApplied),
         "applied-then-failed": fc.record({ cls: fc.constant("applied-then-failed" as const), form: fc.constantFrom("quote-secret", "plain-500") }),
         connection: fc.record({ cls: fc.constant("connection" as const), form: fc.constantFrom("reset-before", "reset-after-headers", "truncate") }),
     };
