@@ -2,6 +2,7 @@
 // The support matrix, run by `npm test` (and so by .ci/run). Legs run one after the other; the run
 // fails if any leg fails, and ends with a table of what ran where.
 //
+//   0. lint, format and types: `npm run lint` (ESLint, Prettier's check, tsc over provider/ and tests/);
 //   1. the whole suite on Node 20 (the lowest supported line) with the @pulumi/pulumi this repo
 //      resolves (its own node_modules and lockfile);
 //   2. the whole suite on Node 24 (the current LTS) with the newest @pulumi/pulumi, in a copy of the
@@ -224,6 +225,13 @@ function main() {
         log(`leg ${number}: ${row.result} in ${seconds(row.duration)}`);
         legs.push(row);
     };
+
+    leg(0, "lint, format and types (npm run lint)", (row) => {
+        row.node = process.version;
+        row.sdk = installedVersion(ROOT, "@pulumi/pulumi");
+        const result = spawnSync("npm", ["run", "--silent", "lint"], { cwd: ROOT, stdio: "inherit" });
+        return { tests: "eslint, prettier --check, tsc", result: result.status === 0 ? "passed" : "failed" };
+    });
 
     leg(1, `whole suite, Node ${LOWEST_NODE}, the repo's @pulumi/pulumi`, (row) => {
         const nodeBin = nodeBinary(LOWEST_NODE);

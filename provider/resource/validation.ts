@@ -39,7 +39,7 @@ const MAX_URL_LENGTH = 2048;
 const MAX_SECRET_LENGTH = 4096;
 /** Shorter credentials are not real ones, and could not be told apart from ordinary words when redacting. */
 export const MIN_SECRET_LENGTH = 8;
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**

@@ -154,7 +154,7 @@ function baseUrl(values: Values): string {
 }
 
 /** Calls the local Jelou; a failure to reach it says why. */
-async function call(values: Values, method: string, path: string, body?: unknown): Promise<{ status: number; answer: any }> {
+async function call(values: Values, method: string, path: string, body?: unknown): Promise<{ status: number; answer: Json }> {
     const url = `${baseUrl(values)}${path}`;
     const headers = { "content-type": "application/json", ...authHeaders(credentials(values)) };
     let response: Response;
@@ -172,14 +172,16 @@ async function call(values: Values, method: string, path: string, body?: unknown
         throw new CommandError(`could not reach the local Jelou at ${place(url)}: ${why}.${hint}`);
     }
     const text = await response.text().catch(() => "");
-    let answer: any = {};
+    let answer: Json = {};
     try {
-        answer = text === "" ? {} : JSON.parse(text);
+        const parsed: unknown = text === "" ? {} : JSON.parse(text);
+        answer = isJson(parsed) ? parsed : {};
     } catch {
         throw new CommandError(`${place(url)} answered ${response.status} with a body that is not JSON: is it a local Jelou?`);
     }
     if (!response.ok) {
-        const messages = Array.isArray(answer?.message) ? answer.message.join("; ") : String(answer?.message ?? "");
+        const said = answer.message;
+        const messages = Array.isArray(said) ? said.filter((m) => typeof m === "string").join("; ") : typeof said === "string" ? said : "";
         throw new CommandError(`the local Jelou answered ${response.status} to ${method} ${new URL(url).pathname}${messages ? `: ${messages}` : ""}`);
     }
     return { status: response.status, answer };
@@ -242,8 +244,15 @@ async function sendEvent(values: Values): Promise<void> {
     console.log(`Event ${delivery.event} delivered to ${where}: the receiver answered ${delivery.status}`);
 }
 
-function conversationData(answer: any): Record<string, unknown> {
-    return (answer && typeof answer === "object" && "statusMessage" in answer ? answer.data : answer) ?? {};
+type Json = Record<string, unknown>;
+
+function isJson(value: unknown): value is Json {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function conversationData(answer: Json): Json {
+    const data = "statusMessage" in answer ? answer.data : answer;
+    return isJson(data) ? data : {};
 }
 
 async function startConversation(values: Values): Promise<void> {

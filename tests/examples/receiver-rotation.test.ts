@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { createReceiver, SecretFile } from "../../examples/wired-secret/receiver";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

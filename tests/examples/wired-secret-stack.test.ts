@@ -3,7 +3,7 @@
 // only because the resource marks its secret outputs itself).
 import * as pulumi from "@pulumi/pulumi";
 import { API_KEY } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { installCapture, settle, isSecretWrapper, unwrapSecrets } = require("../../harness/capture");
 
 const SIGNING_SECRET = "marker-wired-signing-secret-77";

@@ -6,9 +6,9 @@
 // (R = 25: at 16 in parallel the harness, on a slow machine, may not reach 50 a second.)
 // Wall time is measured by `npm run bench`, never asserted here.
 import { API_KEY, useSandbox } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { RateLimitedGateway } = require("../../harness/rate-limited-gateway");
 
 const PROGRAM = "programs/integrations.js";

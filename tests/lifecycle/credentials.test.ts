@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

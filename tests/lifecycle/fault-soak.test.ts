@@ -7,7 +7,7 @@
 import { Fault } from "../../provider/sandbox/server";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 import { HostileGateway, Misbehaviour } from "../support/hostile-gateway";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

@@ -1,7 +1,7 @@
 // Rotation, adoption and drift detection played through the SDK's dynamic-provider host, with the
 // package installed from its tarball; each step asserts the local Jelou's request log and the state.
 import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine, ProviderHost } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

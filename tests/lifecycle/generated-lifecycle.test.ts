@@ -38,7 +38,7 @@ import { Misbehaviour } from "../support/hostile-gateway";
 import { HostileGateway } from "../support/hostile-gateway";
 import { findLeaks } from "../support/leak-forms";
 import { TransportFaults } from "../support/hostile-transport";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine, OUR_TYPE } = require("../../harness/engine");
 
 /**

@@ -3,7 +3,7 @@
 // ErrorResourceInitFailed), and the next `up` sends it an Update with no diff, which finishes it.
 import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 import { HostileGateway } from "../support/hostile-gateway";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

@@ -1,7 +1,7 @@
 // A full lifecycle with marker credentials, errors and retries included; everything a user or a log
 // could see is collected and searched for the markers and for every signing secret Jelou issued.
 import { API_KEY, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

@@ -2,7 +2,7 @@
 // host with the package installed from its tarball (see harness/). Each step asserts the local
 // Jelou's request log and the state.
 import { API_KEY, calls, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";

@@ -8,7 +8,7 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { toolEnv } = require("../../harness/tool-env");
 
 const ROOT = path.resolve(__dirname, "../..");

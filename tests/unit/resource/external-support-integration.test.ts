@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalSupportIntegration } from "../../../provider";
-import { API_KEY, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, WEBHOOK_TOKEN } from "../../support/fixtures";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+import { API_KEY, CLIENT_ID, CLIENT_SECRET, WEBHOOK_TOKEN } from "../../support/fixtures";
+ 
 const { installCapture, settle, secretKeys, unwrapSecrets } = require("../../../harness/capture");
 
 const CONFIG_KEY = "marker-configkey-6a0b2c4e";
