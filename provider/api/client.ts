@@ -341,7 +341,7 @@ export class JelouClient {
                 : CERTIFICATE_FAILURES.has(code)
                   ? "Jelou's TLS certificate was not accepted, so nothing was sent: check that baseUrl " +
                     `(now ${this.options.baseUrl}) is Jelou's address (a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS), ` +
-                    "then run `pulumi up` again"
+                    "and once that is fixed, `pulumi up` sends it"
                   : describeNetworkFailure(error.code, this.settings.requestTimeoutMs);
             result = connectionError(method, path, code, what, this.urlOf(path), !CERTIFICATE_FAILURES.has(code));
         }
