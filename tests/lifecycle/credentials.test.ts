@@ -148,10 +148,15 @@ it("a rejected key says where it came from and what to change, never its value",
  * (from jelou:apiKey) and the address, and every resource kept both in its outputs.
  */
 async function earlierState(project: string, storedKey: string) {
+    return stateFromFixture("state-0.1.0.json", project, { apiKey: storedKey, baseUrl: sandbox.url });
+}
+
+/** An engine whose state holds one resource as a fixture recorded it, for a project seeded in the local Jelou. */
+async function stateFromFixture(fixture: string, project: string, placeholders: Record<string, string>) {
     const seeded = sandbox.seed(project, { webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN });
-    const text = fs.readFileSync(path.join(__dirname, "..", "support", "fixtures", "state-0.1.0.json"), "utf8");
-    const filled = Object.entries({ project, id: seeded.id, createdAt: seeded.createdAt, signingSecret: seeded.signingSecret, apiKey: storedKey, baseUrl: sandbox.url, authorization: WEBHOOK_TOKEN })
-        .reduce((t, [key, value]) => t.split(`{{${key}}}`).join(value), text);
+    const text = fs.readFileSync(path.join(__dirname, "..", "support", "fixtures", fixture), "utf8");
+    const values = { project, id: seeded.id, createdAt: seeded.createdAt, signingSecret: seeded.signingSecret, authorization: WEBHOOK_TOKEN, ...placeholders };
+    const filled = Object.entries(values).reduce((t, [key, value]) => t.split(`{{${key}}}`).join(value), text);
     const entry = JSON.parse(filled);
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     engine.state.set(entry.urn, entry);
@@ -210,24 +215,13 @@ it("0.1.0 state in a stack that no longer gives any key: destroy uses the stored
     expect(sandbox.integration(project)).toBeUndefined();
 });
 
-/** State as 0.2.0 wrote it (tests/support/fixtures/state-0.2.0.json), with either `__provider` module path 0.2.0 could write. */
-async function stateFrom020(project: string, providerModule: string) {
-    const seeded = sandbox.seed(project, { webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN });
-    const text = fs.readFileSync(path.join(__dirname, "..", "support", "fixtures", "state-0.2.0.json"), "utf8");
-    const filled = Object.entries({ project, providerModule, id: seeded.id, createdAt: seeded.createdAt, signingSecret: seeded.signingSecret, authorization: WEBHOOK_TOKEN })
-        .reduce((t, [key, value]) => t.split(`{{${key}}}`).join(value), text);
-    const entry = JSON.parse(filled);
-    const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
-    engine.state.set(entry.urn, entry);
-    sandbox.clearLog();
-    return { engine, seeded };
-}
 
 it.each(["pulumi-jelou/dynamic-provider", "pulumi-jelou/dist/dynamic-provider.js"])(
     "0.2.0 state whose provider is require(%j): refresh, no-change up, rotation and destroy work",
     async (providerModule) => {
         const project = `state-020-${providerModule.length}-${process.pid}`;
-        const { engine, seeded } = await stateFrom020(project, providerModule);
+        // State as 0.2.0 wrote it (tests/support/fixtures/state-0.2.0.json), with either `__provider` module path it could write.
+        const { engine, seeded } = await stateFromFixture("state-0.2.0.json", project, { providerModule });
         const key = freshKey();
         const env = configStack(declare([project]), key, { "jelou:detectDrift": "true" });
 
