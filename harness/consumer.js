@@ -5,6 +5,7 @@
 // isolated layout instead of npm's flat one: the package then sits behind a symlink into
 // node_modules/.pnpm and sees only its own dependencies, which is what the matrix's pnpm leg
 // (scripts/matrix.js) tests. The layout is checked after the install and refused if hoisted.
+// @ts-check
 "use strict";
 const { execFileSync } = require("child_process");
 const fs = require("fs");
@@ -14,22 +15,24 @@ const { toolEnv } = require("./tool-env");
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** The package manager the consumer is installed with: "npm" (default) or "pnpm". */
+/** The package manager the consumer is installed with: "npm" (default) or "pnpm". @returns {"npm" | "pnpm"} */
 function consumerPackageManager() {
     const pm = process.env.JELOU_CONSUMER_PM || "npm";
     if (pm !== "npm" && pm !== "pnpm") throw new Error(`JELOU_CONSUMER_PM must be npm or pnpm, not ${JSON.stringify(pm)}`);
     return pm;
 }
 
-/** Packs the package and installs it, with the SDK and TypeScript versions the repo tests with. */
+/** Packs the package and installs it, with the SDK and TypeScript versions the repo tests with. @returns {string} its directory */
 function createConsumer() {
     const pm = consumerPackageManager();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-consumer-"));
     // npm and pnpm with a private configuration (tool-env.js), written beside the consumer.
     const config = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-consumer-config-"));
     const env = toolEnv(config);
+    /** @param {string} cmd @param {string[]} args @param {string} cwd */
     const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT))[0].filename;
+    /** @param {string} name @returns {string} */
     const version = (name) => require(require.resolve(`${name}/package.json`, { paths: [ROOT] })).version;
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "jelou-consumer", version: "1.0.0", private: true }));
     const specs = [path.join(dir, path.basename(packed)), `@pulumi/pulumi@${version("@pulumi/pulumi")}`, `typescript@${version("typescript")}`,
@@ -60,6 +63,7 @@ function createConsumer() {
 /**
  * pnpm's isolated layout: the package is a symlink into node_modules/.pnpm, and its own
  * dependencies (axios) are not visible from the project's top level.
+ * @param {string} dir
  */
 function assertIsolatedLayout(dir) {
     const link = path.join(dir, "node_modules", "pulumi-jelou");
@@ -74,6 +78,7 @@ function assertIsolatedLayout(dir) {
     if (problems.length > 0) throw new Error(`the pnpm consumer is not in the isolated layout: ${problems.join("; ")}`);
 }
 
+/** @param {string | undefined} dir */
 function removeConsumer(dir) {
     if (dir && dir.includes("jelou-consumer-")) fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -4,26 +4,38 @@
 // to come back in whole seconds (Retry-After: 1, what a gateway can say of a 40 ms wait). Several
 // provider hosts may share one gateway: that is several stacks against one account.
 // Plain CommonJS: used by tests/lifecycle/big-stack.test.ts and scripts/bench.js. Binds 127.0.0.1 only.
+// @ts-check
 "use strict";
 const http = require("http");
 
+/**
+ * @typedef {object} GatewayOptions
+ * @property {string} upstream the local Jelou's URL
+ * @property {number} rate requests a second let through
+ * @property {boolean} [retryAfter] whether a 429 says when to come back
+ */
+
+/** One request seen: status 429 when refused here, 0 until answered. @typedef {{ method: string | undefined, path: string | undefined, status: number }} GatewayRequest */
+
 class RateLimitedGateway {
-    /** @param {{ upstream: string, rate: number, retryAfter?: boolean }} options */
+    /** @param {GatewayOptions} options */
     static async start(options) {
         const gateway = new RateLimitedGateway(options);
-        await new Promise((resolve) => gateway.server.listen(0, "127.0.0.1", resolve));
+        await /** @type {Promise<void>} */ (new Promise((resolve) => gateway.server.listen(0, "127.0.0.1", resolve)));
         return gateway;
     }
 
+    /** @param {GatewayOptions} options */
     constructor({ upstream, rate, retryAfter = false }) {
         this.upstream = new URL(upstream);
         this.rate = rate;
         this.retryAfter = retryAfter;
         this.tokens = rate;
         this.lastRefill = Date.now();
-        /** Every request seen: { method, path, status } (status 429 when refused here). */
+        /** @type {GatewayRequest[]} Every request seen: { method, path, status } (status 429 when refused here). */
         this.requests = [];
         this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+        /** @type {Set<import("net").Socket>} */
         this.sockets = new Set();
         this.server = http.createServer((req, res) => this.handle(req, res));
         this.server.on("connection", (socket) => {
@@ -33,10 +45,10 @@ class RateLimitedGateway {
     }
 
     get url() {
-        return `http://127.0.0.1:${this.server.address().port}`;
+        return `http://127.0.0.1:${/** @type {import("net").AddressInfo} */ (this.server.address()).port}`;
     }
 
-    /** Forgets the requests seen and fills the bucket, e.g. between two runs. */
+    /** Forgets the requests seen and fills the bucket, e.g. between two runs. @param {{ rate?: number, retryAfter?: boolean }} [options] */
     reset({ rate = this.rate, retryAfter = this.retryAfter } = {}) {
         this.rate = rate;
         this.retryAfter = retryAfter;
@@ -60,12 +72,14 @@ class RateLimitedGateway {
         return true;
     }
 
+    /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
     handle(req, res) {
         const entry = { method: req.method, path: req.url, status: 0 };
         this.requests.push(entry);
         if (!this.take()) {
             entry.status = 429;
             req.resume();
+            /** @type {Record<string, string>} */
             const headers = { "content-type": "application/json" };
             if (this.retryAfter) headers["retry-after"] = String(Math.max(1, Math.ceil((1 - this.tokens) / this.rate)));
             res.writeHead(429, headers);
@@ -76,8 +90,8 @@ class RateLimitedGateway {
             host: this.upstream.hostname, port: this.upstream.port, method: req.method, path: req.url,
             headers: { ...req.headers, host: this.upstream.host }, agent: this.agent,
         }, (answer) => {
-            entry.status = answer.statusCode;
-            res.writeHead(answer.statusCode, answer.headers);
+            entry.status = /** @type {number} */ (answer.statusCode);
+            res.writeHead(/** @type {number} */ (answer.statusCode), answer.headers);
             answer.pipe(res);
         });
         forward.on("error", () => res.destroy());
@@ -87,7 +101,7 @@ class RateLimitedGateway {
     async stop() {
         for (const socket of this.sockets) socket.destroy();
         this.agent.destroy();
-        await new Promise((resolve) => this.server.close(() => resolve()));
+        await /** @type {Promise<void>} */ (new Promise((resolve) => this.server.close(() => resolve())));
     }
 }
 

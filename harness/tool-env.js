@@ -9,6 +9,7 @@
 // config (the machine's, often where its certificates are) is left as it is.
 // git: no global or system config (GIT_CONFIG_GLOBAL, GIT_CONFIG_NOSYSTEM), a fixed identity, no
 // prompts; the tests never need a user's git setting.
+// @ts-check
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -28,7 +29,7 @@ const NPM_SETTINGS = {
     npm_config_global: "false",
 };
 
-/** The user's npmrc lines about reaching a registry (none when there is no such file). */
+/** The user's npmrc lines about reaching a registry (none when there is no such file). @param {string} file @returns {string[]} */
 function networkLines(file) {
     let text;
     try {
@@ -46,6 +47,9 @@ function networkLines(file) {
  * An environment for spawning npm and git with a private configuration written under `dir`.
  * `npmrcLines` adds lines to the private npm user config (a test's own registry token, say);
  * `network: false` keeps none of the user's registry lines (a test that talks only to its own registry).
+ * @param {string} dir
+ * @param {{ npmrcLines?: string[], network?: boolean, base?: NodeJS.ProcessEnv }} [options]
+ * @returns {NodeJS.ProcessEnv}
  */
 function toolEnv(dir, { npmrcLines = [], network = true, base = process.env } = {}) {
     const userNpmrc = base.npm_config_userconfig || base.NPM_CONFIG_USERCONFIG || path.join(base.HOME || os.homedir(), ".npmrc");
@@ -53,6 +57,7 @@ function toolEnv(dir, { npmrcLines = [], network = true, base = process.env } = 
     const gitconfig = path.join(dir, "private.gitconfig");
     fs.writeFileSync(npmrc, [...(network ? networkLines(userNpmrc) : []), ...npmrcLines, ""].join("\n"));
     fs.writeFileSync(gitconfig, "[user]\n\tname = pulumi-jelou tests\n\temail = tests@pulumi-jelou.invalid\n");
+    /** @type {NodeJS.ProcessEnv} */
     const env = {};
     // npm_config_* in the environment are settings too: keep those about reaching a registry and the
     // cache (an npm running `npm test` passes its own down), drop the rest.
