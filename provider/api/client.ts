@@ -1,5 +1,5 @@
-import axios, { AxiosError, AxiosResponse, CreateAxiosDefaults } from "axios";
-import axiosRetry, { retryAfter } from "axios-retry";
+import axios, { AxiosError, AxiosInstance, AxiosResponse } from "axios";
+import { setTimeout as sleep } from "timers/promises";
 import { AnswerKind, AnswerReading, CreatedIntegration, IssuedSecret, Parsed, readAnswer, RemoteIntegration } from "./answers";
 import {
     connectionError,
@@ -12,7 +12,18 @@ import {
     Redactor,
 } from "./errors";
 import { Governor, Permit } from "./governor";
-import { AttemptOutcome, attemptOutcome, callOutcome, CallKind, CERTIFICATE_FAILURES, FailedAttempt, isThrottling, PROXY_REFUSED, shouldRetry } from "./retry-policy";
+import {
+    AttemptOutcome,
+    attemptOutcome,
+    callOutcome,
+    CallKind,
+    CERTIFICATE_FAILURES,
+    FailedAttempt,
+    isThrottling,
+    PROXY_REFUSED,
+    retryAfterMs,
+    RetrySchedule,
+} from "./retry-policy";
 import { AuthType, JelouCredentials, RequestSettings } from "./types";
 import { baseUrlProblem } from "../resource/validation";
 import { trimTrailing } from "./text";
@@ -24,12 +35,6 @@ export const REQUEST_DEFAULTS: Required<Omit<RequestSettings, "maxRequestsPerSec
     totalTimeoutMs: 120_000,
     retryBaseDelayMs: 250,
 };
-
-/**
- * With a governor, throttled attempts (429, or 503 with Retry-After) are not counted in maxAttempts:
- * the governor's wait replaces the backoff, and totalTimeoutMs bounds them. This bounds them too.
- */
-export const MAX_THROTTLED_RETRIES = 20;
 
 /** Jelou answers are small; anything larger is not Jelou. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -68,8 +73,6 @@ export interface IntegrationFields {
 /** Set on an attempt's error when the operation's own deadline, not the attempt's, cut it. */
 const DEADLINE_CODE = "ERR_OPERATION_DEADLINE";
 const ATTEMPT_TIMEOUT_CODE = "ETIMEDOUT";
-/** Set when the operation's deadline came while an attempt waited for the governor: nothing was sent. */
-const GOVERNOR_DEADLINE_CODE = "ERR_GOVERNOR_DEADLINE";
 
 /**
  * A client for `/v1/external-support`, for one provider operation: build one per operation. The
@@ -80,7 +83,7 @@ const GOVERNOR_DEADLINE_CODE = "ERR_GOVERNOR_DEADLINE";
  * this client, retries and recovery included, ends by `totalTimeoutMs` after the client was built.
  */
 export class JelouClient {
-    private readonly axiosConfig: CreateAxiosDefaults;
+    private readonly http: AxiosInstance;
     private readonly redactor: Redactor;
     private readonly settings: typeof REQUEST_DEFAULTS;
     private readonly startedAt = Date.now();
@@ -99,7 +102,7 @@ export class JelouClient {
         };
         this.operation = AbortSignal.timeout(this.settings.totalTimeoutMs);
         this.redactor = makeRedactor([options.apiKey, options.clientSecret, basicToken(options), ...(options.redact ?? [])]);
-        this.axiosConfig = {
+        this.http = axios.create({
             baseURL: this.apiUrl,
             headers: { ...authHeaders(options), "content-type": "application/json", "user-agent": "pulumi-jelou" },
             // A redirect would carry x-api-key to wherever it points; refuse them all.
@@ -109,7 +112,7 @@ export class JelouClient {
             // (A proxy for https: sees only CONNECT, so it stays as configured.)
             ...(new URL(options.baseUrl).protocol === "http:" ? { proxy: false as const } : {}),
             transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
-        };
+        });
     }
 
     /** Everything before the project id in every URL called. */
@@ -156,6 +159,10 @@ export class JelouClient {
         return this.call("regenerate", "idempotent", "POST", projectId, `${projectPath(projectId)}/secret/regenerate`);
     }
 
+    /**
+     * One call, attempt after attempt: wait for the governor's turn, send with the attempt's own time
+     * limit, read the answer; after a failure, retry-policy.ts says whether and when to send again.
+     */
     private async call<K extends AnswerKind>(
         answer: K,
         kind: CallKind,
@@ -166,95 +173,70 @@ export class JelouClient {
     ): Promise<Parsed<K>> {
         const path = `/v1/external-support${url}`;
         const attempts: AttemptOutcome[] = [];
-        if (this.operation.aborted) throw this.deadlineError(method, path, attempts);
-        // A fresh instance per call: the retry state belongs to this call.
-        const http = axios.create(this.axiosConfig);
         const governor = this.options.governor;
-        // The attempt in flight holds the governor's permit until it is answered.
-        let permit: Permit | undefined;
-        const settle = (error?: AxiosError) => {
-            const attempt = error ? describeAttempt(error) : undefined;
-            permit?.release(error && !error.response ? undefined : { throttled: !!attempt && isThrottling(attempt), retryAfterMs: attempt?.retryAfterMs });
-            permit = undefined;
-        };
-        // Each attempt waits for the governor, then gets its own time limit when it is sent (not before its wait).
-        http.interceptors.request.use(async (config) => {
-            if (governor) {
-                try {
-                    permit = await governor.admit({ continuing: this.started, signal: this.operation });
-                } catch {
-                    throw new AxiosError("deadline while waiting for the governor", GOVERNOR_DEADLINE_CODE, config);
+        const schedule = new RetrySchedule(this.settings, kind, governor !== undefined);
+        for (let attempt = 1; ; attempt++) {
+            if (this.operation.aborted) throw this.deadlineError(method, path, attempts);
+            const permit = governor ? await this.turn(governor, method, path, attempts) : undefined;
+            let response: AxiosResponse | undefined;
+            let error: AxiosError | undefined;
+            try {
+                response = await this.http.request({ method, url, data: body, signal: this.attemptSignal() });
+            } catch (thrown) {
+                const labelled = this.labelAbort(thrown);
+                if (!(labelled instanceof AxiosError)) {
+                    permit?.release(undefined);
+                    throw this.toJelouError(labelled, method, path, attempts);
                 }
-                this.started = true;
+                error = labelled;
             }
-            return { ...config, signal: this.attemptSignal() };
-        });
-        // Before axios-retry's own interceptor, so that its retry condition sees which limit cut an attempt,
-        // and that a proxy's own answer is never taken as Jelou's.
-        http.interceptors.response.use(
-            (response) => {
-                settle();
-                this.proxyAnswer(response);
-                return response;
-            },
-            (error) => {
-                if (!(error instanceof AxiosError)) return Promise.reject(error);
-                settle(error);
-                if (error.response) this.proxyAnswer(error.response);
-                return Promise.reject(this.labelAbort(error));
-            },
-        );
-        // Attempts that count in maxAttempts, failed so far; throttled ones waited for by the governor do not.
-        let counted = 0;
-        let throttledRetries = 0;
-        let lastThrottled = false;
-        axiosRetry(http, {
-            retries: this.settings.maxAttempts - 1 + (governor ? MAX_THROTTLED_RETRIES : 0),
-            retryCondition: (error) => {
-                // Never sent: nothing to record, nothing to retry.
-                if (error.code === GOVERNOR_DEADLINE_CODE) return false;
-                const attempt = describeAttempt(error);
-                attempts.push(attemptOutcome(attempt));
-                if (attempt.code === DEADLINE_CODE || !shouldRetry(attempt, kind)) return false;
-                lastThrottled = governor !== undefined && isThrottling(attempt);
-                let wait: number;
-                if (lastThrottled) {
-                    if (++throttledRetries > MAX_THROTTLED_RETRIES) return false;
-                    // No backoff of its own: the governor holds the retry until everyone may send again.
-                    wait = Math.max(0, governor!.resumesAt() - Date.now());
-                } else {
-                    if (++counted >= this.settings.maxAttempts) return false;
-                    // The longest the backoff may wait: its delay plus axios-retry's 20 % jitter.
-                    wait = Math.max(attempt.retryAfterMs ?? 0, this.settings.retryBaseDelayMs * 2 ** (counted - 1)) * 1.2;
-                }
-                // Past the operation's deadline (a long Retry-After included), fail now with the real error.
-                return wait < this.remainingMs();
-            },
-            retryDelay: (_retryCount, error) => (lastThrottled ? 0 : axiosRetry.exponentialDelay(counted - 1, error, this.settings.retryBaseDelayMs)),
-            onRetry: (retryCount, error, config) => {
-                // The backoff wait is cut short only by the operation's deadline.
-                config.signal = this.operation;
-                const { status, code } = describeAttempt(error);
-                this.options.onRetry?.({ method, path, attempt: retryCount + 1, status, code, throttled: lastThrottled });
-            },
-        });
-        let response;
-        try {
-            response = await http.request({ method, url, data: body });
-        } catch (error) {
-            if (error instanceof AxiosError && error.code !== GOVERNOR_DEADLINE_CODE && attempts.length < (error.config?.["axios-retry"]?.retryCount ?? 0) + 1) {
-                attempts.push(attemptOutcome(describeAttempt(error)));
+            const answered = error ? describeAttempt(error) : undefined;
+            permit?.release(error && !error.response ? undefined : { throttled: !!answered && isThrottling(answered), retryAfterMs: answered?.retryAfterMs });
+            // An HTTPS_PROXY's own answer is never Jelou's, whatever its status.
+            const refusal = this.proxyRefusal(response ?? error?.response);
+            if (refusal) [response, error] = [undefined, refusal];
+
+            if (response) {
+                const reading = aboutProject(this.screen(readAnswer(answer, response.data)), projectId);
+                if (reading.usable) return reading.value;
+                attempts.push(attemptOutcome({ status: response.status, unusable: true }));
+                throw new JelouUnusableAnswerError(
+                    `Jelou API ${method} ${this.apiUrl}${url} answered ${response.status} with ${this.redact(reading.reason)}, ` +
+                        "which cannot be used as Jelou's answer. The call may be retried (run `pulumi up` again).",
+                    { status: response.status, method, path, said: reading.said },
+                ).withOutcome(callOutcome(attempts));
             }
-            throw this.toJelouError(error, method, path, attempts);
+
+            const failed = describeAttempt(error!);
+            attempts.push(attemptOutcome(failed));
+            const next = failed.code === DEADLINE_CODE ? { retry: false as const } : schedule.after(failed);
+            // Past the operation's deadline (a long Retry-After included), fail now with the real error.
+            const waitMs = !next.retry ? 0 : next.throttled ? governor!.resumesAt() - Date.now() : next.waitMs;
+            if (!next.retry || waitMs >= this.remainingMs()) throw this.toJelouError(error, method, path, attempts);
+            this.options.onRetry?.({ method, path, attempt: attempt + 1, status: failed.status, code: failed.code, throttled: next.throttled });
+            // A throttled retry waits for the governor's turn at the top of the loop.
+            if (!next.throttled) await this.pause(next.waitMs, method, path, attempts);
         }
-        const reading = aboutProject(this.screen(readAnswer(answer, response.data)), projectId);
-        if (reading.usable) return reading.value;
-        attempts.push(attemptOutcome({ status: response.status, unusable: true }));
-        throw new JelouUnusableAnswerError(
-            `Jelou API ${method} ${this.apiUrl}${url} answered ${response.status} with ${this.redact(reading.reason)}, ` +
-                "which cannot be used as Jelou's answer. The call may be retried (run `pulumi up` again).",
-            { status: response.status, method, path, said: reading.said },
-        ).withOutcome(callOutcome(attempts));
+    }
+
+    /** Waits for the governor's turn; the operation's deadline while waiting means nothing was sent. */
+    private async turn(governor: Governor, method: string, path: string, attempts: AttemptOutcome[]): Promise<Permit> {
+        try {
+            const permit = await governor.admit({ continuing: this.started, signal: this.operation });
+            this.started = true;
+            return permit;
+        } catch {
+            throw this.deadlineError(method, path, attempts, true);
+        }
+    }
+
+    /** The backoff before the next attempt, cut short only by the operation's deadline. */
+    private async pause(ms: number, method: string, path: string, attempts: AttemptOutcome[]): Promise<void> {
+        try {
+            await sleep(ms, undefined, { signal: this.operation });
+        } catch {
+            throw this.deadlineError(method, path, attempts);
+        }
     }
 
     /** Server-chosen fields go to plain state: one that holds a credential or secret makes the answer unusable. */
@@ -276,11 +258,11 @@ export class JelouClient {
      * CONNECT (the tunnelling agent hands it on as the response): Jelou never saw the request. Rejected
      * as a failure with no response, whatever its status and body say.
      */
-    private proxyAnswer(response: AxiosResponse): never | undefined {
-        if (!this.apiUrl.startsWith("https:")) return undefined;
+    private proxyRefusal(response: AxiosResponse | undefined): AxiosError | undefined {
+        if (!response || !this.apiUrl.startsWith("https:")) return undefined;
         const socket = (response.request as { socket?: { encrypted?: boolean } } | undefined)?.socket;
         if (!socket || socket.encrypted === true) return undefined;
-        throw new AxiosError(`the proxy answered ${Number(response.status)} itself`, PROXY_REFUSED, response.config, response.request);
+        return new AxiosError(`the proxy answered ${Number(response.status)} itself`, PROXY_REFUSED, response.config, response.request);
     }
 
     /** axios reports either abort as ERR_CANCELED; say which limit it was. */
@@ -312,7 +294,6 @@ export class JelouClient {
                 .withOutcome(callOutcome(attempts));
         }
         if (error.code === DEADLINE_CODE) return this.deadlineError(method, path, attempts);
-        if (error.code === GOVERNOR_DEADLINE_CODE) return this.deadlineError(method, path, attempts, true);
         let result: JelouError;
         if (error.response && error.response.status >= 300 && error.response.status < 400) {
             result = new JelouError(
@@ -365,7 +346,7 @@ function describeAttempt(error: AxiosError): FailedAttempt {
     return {
         status: error.response?.status,
         code: error.code,
-        retryAfterMs: header === undefined ? undefined : retryAfter(error),
+        retryAfterMs: retryAfterMs(header),
     };
 }
 

@@ -87,3 +87,55 @@ export function shouldRetry(attempt: FailedAttempt, kind: CallKind): boolean {
     if (attempt.status === undefined) return true;
     return RETRYABLE_STATUSES.includes(attempt.status);
 }
+
+/**
+ * With a governor, throttled attempts (429, or 503 with Retry-After) are not counted in maxAttempts:
+ * the governor's wait replaces the backoff, and totalTimeoutMs bounds them. This bounds them too.
+ */
+export const MAX_THROTTLED_RETRIES = 20;
+
+/** What comes after a failed attempt: stop, or wait this long and send again. */
+export type NextAttempt = { retry: false } | { retry: true; waitMs: number; throttled: boolean };
+
+/**
+ * The retries of one call: which failed attempt is sent again, and after how long. The backoff
+ * doubles from `retryBaseDelayMs` with up to 20 % jitter, and waits at least what a Retry-After asks.
+ * Under a governor a throttled attempt waits for the governor instead, and does not count.
+ */
+export class RetrySchedule {
+    private counted = 0;
+    private throttled = 0;
+
+    constructor(
+        private readonly settings: { maxAttempts: number; retryBaseDelayMs: number },
+        private readonly kind: CallKind,
+        private readonly governed: boolean,
+        private readonly random: () => number = Math.random,
+    ) {}
+
+    after(attempt: FailedAttempt): NextAttempt {
+        if (!shouldRetry(attempt, this.kind)) return { retry: false };
+        if (this.governed && isThrottling(attempt)) {
+            return ++this.throttled > MAX_THROTTLED_RETRIES ? { retry: false } : { retry: true, waitMs: 0, throttled: true };
+        }
+        if (++this.counted >= this.settings.maxAttempts) return { retry: false };
+        const delay = Math.max(this.settings.retryBaseDelayMs * 2 ** (this.counted - 1), attempt.retryAfterMs ?? 0);
+        return { retry: true, waitMs: delay * (1 + 0.2 * this.random()), throttled: false };
+    }
+}
+
+/** Longer Retry-After values are not Jelou's: a text of more is read as "not said". */
+const MAX_RETRY_AFTER_LENGTH = 64;
+
+/**
+ * A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`; undefined when absent.
+ * One that cannot be read still says "not now", with no time: 0.
+ */
+export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
+    if (header === undefined || header === null) return undefined;
+    if (typeof header !== "string" || header.length > MAX_RETRY_AFTER_LENGTH) return 0;
+    const seconds = Number(header);
+    if (header.trim() !== "" && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const at = Date.parse(header);
+    return Number.isNaN(at) ? 0 : Math.max(0, at - now);
+}

@@ -132,14 +132,16 @@ describe("the governor", () => {
                 async (rate, seconds, parallel, retryAfter, latencyMs) => {
                     const count = rate * seconds;
                     const run = await simulate({ count, parallel, latencyMs, answer: gateway(rate, retryAfter ? 1000 : undefined) });
-                    // Refused: the opening burst (at most what was in flight) and a few per probe above the limit.
-                    expect(run.requests - count).toBeLessThanOrEqual(Math.max(0.2 * count, rate + 16));
+                    // Refused: the opening burst (at most the 16 first in flight, and a second of the limit), and
+                    // at most one per two seconds of probing above the limit afterwards.
+                    expect(run.requests - count).toBeLessThanOrEqual(Math.max(0.2 * count, 16 + rate + Math.ceil(seconds / 2)));
                     expect(run.clock.now()).toBeLessThanOrEqual(1.3 * seconds * 1000 + 2000);
                     // Told, never more than once every 10 s.
                     expect(run.lines.length).toBeLessThanOrEqual(1 + Math.floor(run.clock.now() / REPORT_INTERVAL_MS));
                 },
             ),
-            { numRuns: 25 },
+            // Found by this property (seed -486213991): 5/s for 18 s, 16 at a time, 1 ms away, refused 22.
+            { numRuns: 25, examples: [[5, 18, 16, true, 1]] },
         );
     });
 
