@@ -25,15 +25,15 @@ import {
     RetrySchedule,
 } from "./retry-policy";
 import { AuthType, JelouCredentials, RequestSettings } from "./types";
-import { baseUrlProblem } from "../resource/validation";
+import { baseUrlProblem, CONNECTION_SETTINGS } from "./settings";
 import { trimTrailing } from "./text";
 
-/** The defaults of the settings that have one (a known rate limit has none). */
+/** The defaults of the settings that have one (a known rate limit has none), from the table in settings.ts. */
 export const REQUEST_DEFAULTS: Required<Omit<RequestSettings, "maxRequestsPerSecond">> = {
-    maxAttempts: 4,
-    requestTimeoutMs: 30_000,
-    totalTimeoutMs: 120_000,
-    retryBaseDelayMs: 250,
+    maxAttempts: CONNECTION_SETTINGS.maxAttempts.defaultValue,
+    requestTimeoutMs: CONNECTION_SETTINGS.requestTimeoutMs.defaultValue,
+    totalTimeoutMs: CONNECTION_SETTINGS.totalTimeoutMs.defaultValue,
+    retryBaseDelayMs: CONNECTION_SETTINGS.retryBaseDelayMs.defaultValue,
 };
 
 /** Jelou answers are small; anything larger is not Jelou. */

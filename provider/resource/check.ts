@@ -34,13 +34,12 @@ export function withoutProvider<T extends object>(props: T & { __provider?: unkn
 
 export function checkInputs(news: object, { config, env, requireCredentials = false }: CheckOptions): CheckedInputs {
     const given: Record<string, unknown> = { ...withoutProvider(news) };
+    // The connection settings, wherever given, are judged by resolveConnection; the rest by validateInputs: each once.
     const resolution = resolveConnection({ given, config, env, requireCredentials });
-    const { inputs, failures } = validateInputs(given, { requireCredentials: false, baseUrl: resolution.baseUrl });
-    // A value given on the resource is reported once, by validateInputs, which names the fix.
-    const reported = new Set(failures.map((f) => f.property));
+    const { inputs, failures } = validateInputs(given, { baseUrl: resolution.baseUrl });
     return {
         inputs: hasRequiredFields(inputs) ? inputs : undefined,
-        failures: [...failures, ...resolution.failures.filter((f) => !reported.has(f.property))],
+        failures: [...failures, ...resolution.failures],
     };
 }
 

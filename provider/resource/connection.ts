@@ -8,9 +8,9 @@
  * values win and the stored ones are the last resort.
  */
 import { NO_CREDENTIALS_HELP } from "../api/errors";
-import { CheckFailure, REQUEST_SETTING_BOUNDS, baseUrlProblem, isUnknown, secretValueProblem, MIN_SECRET_LENGTH } from "./validation";
-import { DEFAULT_BASE_URL, JelouCredentials, RequestSettings } from "../api/types";
-import { trimTrailing } from "../api/text";
+import { CONNECTION_SETTINGS, DEFAULT_BASE_URL, isSettingGiven, judgeSetting, SettingKey, settingName, SettingSource, SETTING_KEYS } from "../api/settings";
+import { CheckFailure, isUnknown } from "./validation";
+import { JelouCredentials, RequestSettings } from "../api/types";
 
 /** The stack configuration the engine hands the provider (`configure`): namespaced keys, secrets unwrapped. */
 export interface StackConfig {
@@ -18,13 +18,13 @@ export interface StackConfig {
 }
 
 /** Where the credentials of an operation came from, for messages that say what to change. */
-export type CredentialSource = "resource" | "config" | "environment" | "earlier-state";
+export type CredentialSource = SettingSource;
 
 export const CREDENTIAL_KEYS = ["apiKey", "clientId", "clientSecret"] as const;
 export const REQUEST_SETTING_KEYS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs", "maxRequestsPerSecond"] as const;
-/** Every property that says how Jelou is called, rather than what the integration is. */
-export const CONNECTION_KEYS = [...CREDENTIAL_KEYS, "baseUrl", ...REQUEST_SETTING_KEYS, "detectDrift"] as const;
-export type ConnectionKey = (typeof CONNECTION_KEYS)[number];
+/** Every property that says how Jelou is called, rather than what the integration is: the table in api/settings.ts. */
+export const CONNECTION_KEYS: readonly SettingKey[] = SETTING_KEYS;
+export type ConnectionKey = SettingKey;
 
 /** The version of the state this package writes; state without it was written by 0.1.0. */
 export const SCHEMA_VERSION = 2;
@@ -57,7 +57,7 @@ export interface ConnectionResolution {
     baseUrl?: string;
 }
 
-type Source = { name: CredentialSource; values: Record<string, unknown> };
+type Source = { name: SettingSource; values: Partial<Record<string, unknown>> };
 
 /** Whether these outputs were written by 0.1.0, which kept the resolved connection in every resource. */
 export function isEarlierState(outputs: { schemaVersion?: unknown }): boolean {
@@ -65,100 +65,67 @@ export function isEarlierState(outputs: { schemaVersion?: unknown }): boolean {
 }
 
 /**
- * Resolves the connection. Values given on the resource were checked with the other inputs; values
- * from config, the environment or earlier state are checked here, each failure naming where it came from.
+ * Resolves the connection, setting by setting, and judges every value it takes (api/settings.ts's
+ * judgeSetting), wherever it came from: `check` reports these failures with the other inputs', and
+ * an operation refuses to call Jelou with them. Each failure names the setting where it was given.
  */
 export function resolveConnection({ given, earlier, config, env, requireCredentials = true }: ConnectionSources): ConnectionResolution {
     const failures: CheckFailure[] = [];
-    // Values given on the resource were judged by check with the other inputs; here they only make the connection unusable.
-    let usable = true;
-    const fail = (from: CredentialSource, property: string, reason: string) => {
-        usable = false;
-        if (from !== "resource") failures.push({ property, reason });
-    };
-    const configured: Record<string, unknown> = Object.fromEntries(CONNECTION_KEYS.map((key) => [key, nonEmpty(readConfig(config, `jelou:${key}`))]));
-    const environment: Record<string, unknown> = {
-        apiKey: nonEmpty(env.JELOU_API_KEY),
-        clientId: nonEmpty(env.JELOU_CLIENT_ID),
-        clientSecret: nonEmpty(env.JELOU_CLIENT_SECRET),
-        baseUrl: nonEmpty(env.JELOU_BASE_URL),
-        maxRequestsPerSecond: nonEmpty(env.JELOU_MAX_REQUESTS_PER_SECOND),
-    };
+    const fail = (property: string, reason: string) => failures.push({ property, reason });
     const sources: Source[] = [
         { name: "resource", values: given },
-        { name: "config", values: configured },
-        { name: "environment", values: environment },
+        { name: "config", values: Object.fromEntries(SETTING_KEYS.map((key) => [key, readConfig(config, CONNECTION_SETTINGS[key].configKey)])) },
+        { name: "environment", values: Object.fromEntries(SETTING_KEYS.map((key) => [key, env[CONNECTION_SETTINGS[key].envVar]])) },
         { name: "earlier-state", values: earlier ?? {} },
     ];
-    const pick = (key: string) => {
-        const source = sources.find(({ values }) => nonEmpty(values[key]) !== undefined);
-        return source && { value: source.values[key], from: source.name };
+    const pick = (key: SettingKey) => {
+        const source = sources.find(({ name, values }) => isSettingGiven(key, values[key], name));
+        return source && { raw: source.values[key], from: source.name };
+    };
+    /** The setting's judged value; undefined when not given, not known yet, or refused (then reported). */
+    const resolve = <K extends SettingKey>(key: K) => {
+        const setting = pick(key);
+        if (!setting || isUnknown(setting.raw)) return undefined;
+        const judgement = judgeSetting(key, setting.raw, setting.from);
+        if (judgement.problem !== undefined) fail(key, judgement.problem);
+        return judgement.problem === undefined ? judgement.value : undefined;
     };
     // A value not known yet (preview) is judged when it is.
     const unknown = CONNECTION_KEYS.some((key) => isUnknown(given[key]));
 
-    let detectDrift = false;
-    const drift = pick("detectDrift");
-    if (drift && !isUnknown(drift.value)) {
-        const value = drift.value === "true" ? true : drift.value === "false" ? false : drift.value;
-        if (typeof value === "boolean") detectDrift = value;
-        else fail(drift.from, "detectDrift", `${settingName("detectDrift", drift.from)} must be true or false`);
-    }
-
-    let baseUrl: string | undefined = DEFAULT_BASE_URL;
+    const detectDrift = resolve("detectDrift") ?? CONNECTION_SETTINGS.detectDrift.defaultValue;
     const base = pick("baseUrl");
-    if (base && isUnknown(base.value)) baseUrl = undefined;
-    else if (base) {
-        const value = String(base.value);
-        const problem = baseUrlProblem(value);
-        if (problem) {
-            fail(base.from, "baseUrl", base.from === "resource" ? problem : `${settingName("baseUrl", base.from)}: ${problem}`);
-            baseUrl = undefined;
-        } else {
-            baseUrl = trimTrailing(value, "/");
-        }
-    }
+    const baseUrl = base ? resolve("baseUrl") : DEFAULT_BASE_URL;
 
     const settings: RequestSettings = {};
     for (const key of REQUEST_SETTING_KEYS) {
-        const setting = pick(key);
-        if (!setting || isUnknown(setting.value)) continue;
-        const value = typeof setting.value === "string" && /^\s*\d+\s*$/.test(setting.value) ? Number(setting.value) : setting.value;
-        const { min, max } = REQUEST_SETTING_BOUNDS[key];
-        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-            fail(setting.from, key, `${settingName(key, setting.from)} must be a whole number from ${min} to ${max}`);
-        } else {
-            settings[key] = value;
-        }
+        const value = resolve(key);
+        if (value !== undefined) settings[key] = value;
     }
 
     // Credentials come whole from one source: a key from one place and a client secret from another would surprise.
-    const credentialSource = sources.find(({ values }) => CREDENTIAL_KEYS.some((key) => nonEmpty(values[key]) !== undefined));
+    const credentialSource = sources.find(({ name, values }) => CREDENTIAL_KEYS.some((key) => isSettingGiven(key, values[key], name)));
     const credentials: JelouCredentials = {};
     if (!credentialSource) {
-        usable = false;
-        if (requireCredentials) failures.push({ property: "apiKey", reason: `no Jelou credentials. ${NO_CREDENTIALS_HELP}` });
+        if (requireCredentials) fail("apiKey", `no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
     } else if (!CREDENTIAL_KEYS.some((key) => isUnknown(credentialSource.values[key]))) {
+        const from = credentialSource.name;
+        const has = (key: SettingKey) => isSettingGiven(key, credentialSource.values[key], from);
         for (const key of CREDENTIAL_KEYS) {
-            const value = nonEmpty(credentialSource.values[key]);
-            if (value === undefined) continue;
-            const name = settingName(key, credentialSource.name);
-            const problem = typeof value === "string"
-                ? secretValueProblem(name, value, { minLength: key === "clientId" ? 1 : MIN_SECRET_LENGTH })
-                : `${name} must be a string`;
-            if (problem) fail(credentialSource.name, key, problem);
-            else credentials[key] = value as string;
+            if (!has(key)) continue;
+            const judgement = judgeSetting(key, credentialSource.values[key], from);
+            if (judgement.problem !== undefined) fail(key, judgement.problem);
+            else credentials[key] = judgement.value;
         }
-        if (!credentials.apiKey && credentials.clientId === undefined !== (credentials.clientSecret === undefined)) {
-            const missing = credentials.clientId ? "clientSecret" : "clientId";
-            const other = missing === "clientId" ? "clientSecret" : "clientId";
-            fail(credentialSource.name, missing,
-                `${settingName(missing, credentialSource.name)} is required with ${settingName(other, credentialSource.name)} ` +
-                    "(credentials come whole from one place): set it there too, or use an apiKey instead");
+        if (!has("apiKey") && has("clientId") !== has("clientSecret")) {
+            const [missing, other] = has("clientId") ? ["clientSecret", "clientId"] as const : ["clientId", "clientSecret"] as const;
+            fail(missing, `${settingName(missing, from)} is required with ${settingName(other, from)} ` +
+                "(credentials come whole from one place): set it there too, or use an apiKey instead");
         }
     }
 
-    if (!usable || unknown || !credentialSource || baseUrl === undefined) return { failures, detectDrift, baseUrl };
+    const usable = failures.length === 0 && !unknown && credentialSource !== undefined && baseUrl !== undefined;
+    if (!usable) return { failures, detectDrift, baseUrl };
     return {
         connection: { credentials, credentialSource: credentialSource.name, baseUrl, detectDrift, ...settings },
         failures,
@@ -167,36 +134,23 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
     };
 }
 
-/** The name of a setting where the user gave it: what to look for, and where to change it. */
-export function settingName(key: string, source: CredentialSource): string {
-    switch (source) {
-        case "resource": return `the resource's ${key}`;
-        case "config": return `stack config jelou:${key}`;
-        case "environment": return envName(key);
-        case "earlier-state": return `the ${key} kept in the state by pulumi-jelou 0.1.0`;
-    }
-}
-
 /** What a 401 says about the credentials it refused: where they came from and what to change, never their value. */
 export function credentialsHint(connection: Pick<Connection, "credentials" | "credentialSource">): string {
-    const keys = connection.credentials.apiKey ? ["apiKey"] : ["clientId", "clientSecret"];
+    const keys: SettingKey[] = connection.credentials.apiKey ? ["apiKey"] : ["clientId", "clientSecret"];
     const names = keys.map((key) => settingName(key, connection.credentialSource)).join(" + ");
+    const setConfig = `\`pulumi config set --secret ${CONNECTION_SETTINGS[keys[keys.length - 1]].configKey} <value>\``;
     switch (connection.credentialSource) {
         case "resource":
             return `they came from ${names}: set valid ones in the program`;
         case "config":
-            return `they came from ${names}: set valid ones with \`pulumi config set --secret jelou:${keys.at(-1)} <value>\``;
+            return `they came from ${names}: set valid ones with ${setConfig}`;
         case "environment":
             return `they came from ${names} in the environment of the Pulumi CLI: export valid ones`;
         case "earlier-state":
             return `they came from ${names}, since neither stack config jelou:* nor JELOU_* gives any now: ` +
-                `set valid ones with \`pulumi config set --secret jelou:${keys.at(-1)} <value>\` (or ${envName(keys[0])}); ` +
+                `set valid ones with ${setConfig} (or ${settingName(keys[0], "environment")}); ` +
                 "they are used from then on, and the next `pulumi up` stops keeping credentials in the state";
     }
-}
-
-function envName(key: string): string {
-    return `JELOU_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
 /** The SDK's config reader throws when the engine sent no configuration at all. */
@@ -206,8 +160,4 @@ function readConfig(config: StackConfig | undefined, key: string): string | unde
     } catch {
         return undefined;
     }
-}
-
-function nonEmpty(value: unknown): unknown {
-    return value === undefined || value === null || value === "" ? undefined : value;
 }

@@ -8,50 +8,64 @@ import { RESOURCE_MODULE, RESOURCE_TYPE_NAME, SECRET_OUTPUTS } from "./types";
  * How the provider reaches Jelou. Each may be left out: the provider then reads stack config
  * `jelou:*`, then `JELOU_*` from the environment, when each operation runs (see the README's
  * Credentials). Only what is given here is kept in the resource's state. A change of any of these
- * is an update that calls nothing: later calls use the new value.
+ * is an update that calls nothing: later calls use the new value. These comments quote the table
+ * in provider/api/settings.ts (tests/unit/api/settings.test.ts keeps them in step).
  */
 export interface ConnectionArgs {
     /**
-     * The Jelou API key, sent as `x-api-key`; wins over `clientId` + `clientSecret`. Kept as a
-     * secret. Default: `jelou:apiKey`, then `JELOU_API_KEY`. Credentials come whole from one place.
+     * The Jelou API key, sent as `x-api-key`; wins over `clientId` + `clientSecret`. Kept as a secret.
+     * Credentials come whole from one place. Default: `jelou:apiKey`, then `JELOU_API_KEY`.
      */
     apiKey?: pulumi.Input<string>;
-    /** With `clientSecret`, HTTP Basic credentials instead of an API key. Default: `jelou:clientId`, then `JELOU_CLIENT_ID`. */
+    /**
+     * With `clientSecret`, HTTP Basic credentials instead of an API key. Default: `jelou:clientId`, then
+     * `JELOU_CLIENT_ID`.
+     */
     clientId?: pulumi.Input<string>;
-    /** With `clientId`; kept as a secret. Default: `jelou:clientSecret`, then `JELOU_CLIENT_SECRET`. */
+    /**
+     * With `clientId`; kept as a secret. Default: `jelou:clientSecret`, then `JELOU_CLIENT_SECRET`.
+     */
     clientSecret?: pulumi.Input<string>;
     /**
-     * The API's address before `/v1/external-support` (which the provider adds), `https:` (plain
-     * `http:` only on loopback), no query or fragment. Default: `jelou:baseUrl`, then
-     * `JELOU_BASE_URL`, then `https://gateway.jelou.ai/jelouapi`.
+     * The API's address before `/v1/external-support` (which the provider adds): `https:` (plain `http:` only
+     * on loopback), no query or fragment. Default: `jelou:baseUrl`, then `JELOU_BASE_URL`, then
+     * `https://gateway.jelou.ai/jelouapi`.
      */
     baseUrl?: pulumi.Input<string>;
-    /** Attempts per API call, the first included: a whole number from 1 to 10. Default 4 (`jelou:maxAttempts`). */
+    /**
+     * Attempts per API call, the first included. A whole number from 1 to 10. Default: `jelou:maxAttempts`,
+     * then `JELOU_MAX_ATTEMPTS`, then 4.
+     */
     maxAttempts?: pulumi.Input<number>;
     /**
-     * Time limit of one HTTP attempt over the whole exchange, headers and body, in milliseconds
-     * (100 to 600000). Default 30000 (`jelou:requestTimeoutMs`).
+     * Time limit of one HTTP attempt over the whole exchange, headers and body, in milliseconds. A whole
+     * number from 100 to 600000. Default: `jelou:requestTimeoutMs`, then `JELOU_REQUEST_TIMEOUT_MS`, then
+     * 30000.
      */
     requestTimeoutMs?: pulumi.Input<number>;
     /**
-     * Time limit of one whole operation (create, update, read or delete) with every call, retry
-     * and recovery round it makes, in milliseconds (100 to 3600000). Default 120000 (`jelou:totalTimeoutMs`).
+     * Time limit of one whole operation (create, update, read or delete) with every call, retry and recovery
+     * round it makes, in milliseconds. A whole number from 100 to 3600000. Default: `jelou:totalTimeoutMs`,
+     * then `JELOU_TOTAL_TIMEOUT_MS`, then 120000.
      */
     totalTimeoutMs?: pulumi.Input<number>;
     /**
-     * First backoff delay before a retry, in milliseconds (1 to 60000); each retry doubles it, plus
-     * up to 20 % jitter, and a `Retry-After` is honoured. Default 250 (`jelou:retryBaseDelayMs`).
+     * First backoff delay before a retry, in milliseconds; each retry doubles it, plus up to 20 % jitter, and
+     * a `Retry-After` is honoured. A whole number from 1 to 60000. Default: `jelou:retryBaseDelayMs`, then
+     * `JELOU_RETRY_BASE_DELAY_MS`, then 250.
      */
     retryBaseDelayMs?: pulumi.Input<number>;
     /**
-     * A known rate limit of the Jelou account, in requests per second (1 to 10000): the provider never
-     * sends more in any one second, for all the resources of the run that use the account. No default:
-     * without it the provider learns the limit from Jelou's 429s (`jelou:maxRequestsPerSecond`).
+     * A known rate limit of the Jelou account, in requests per second: the provider never sends more in any
+     * one second, for all the resources of the run that use the account. Without it the provider learns the
+     * limit from Jelou's 429s. A whole number from 1 to 10000. Default: `jelou:maxRequestsPerSecond`, then
+     * `JELOU_MAX_REQUESTS_PER_SECOND`.
      */
     maxRequestsPerSecond?: pulumi.Input<number>;
     /**
-     * Make `pulumi refresh` ask Jelou (one GET) instead of returning the state as it is; an
-     * integration deleted outside Pulumi then leaves the state. Default false (`jelou:detectDrift`).
+     * Make `pulumi refresh` ask Jelou (one GET) instead of returning the state as it is; an integration
+     * deleted outside Pulumi then leaves the state. Default: `jelou:detectDrift`, then `JELOU_DETECT_DRIFT`,
+     * then `false`.
      */
     detectDrift?: pulumi.Input<boolean>;
 }

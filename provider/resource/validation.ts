@@ -1,7 +1,7 @@
-import { NO_CREDENTIALS_HELP } from "../api/errors";
 import { AUTH_TYPES, DEFAULT_BASE_URL } from "../api/types";
+import { CONNECTION_SETTINGS, invisibleCharacterProblem, isLoopbackHost, isSettingGiven, MAX_URL_LENGTH, secretValueProblem, SETTING_KEYS } from "../api/settings";
 import { UNKNOWN } from "./types";
-import { firstInvisible, trimTrailing } from "../api/text";
+import { trimTrailing } from "../api/text";
 
 export interface CheckFailure {
     property: string;
@@ -9,11 +9,6 @@ export interface CheckFailure {
 }
 
 export interface ValidationOptions {
-    /**
-     * Whether a missing credential is a failure (default true). Users' unit tests under mocks
-     * (`pulumi-jelou/testing`) check everything else without credentials.
-     */
-    requireCredentials?: boolean;
     /** The base URL the provider will call when the inputs give none (from stack config or the environment). */
     baseUrl?: string;
 }
@@ -24,108 +19,18 @@ export interface ValidationResult {
     failures: CheckFailure[];
 }
 
-/** The request settings, with their bounds; defaults live in client.ts. */
-export const REQUEST_SETTING_BOUNDS: Record<string, { min: number; max: number }> = {
-    maxAttempts: { min: 1, max: 10 },
-    requestTimeoutMs: { min: 100, max: 600_000 },
-    totalTimeoutMs: { min: 100, max: 3_600_000 },
-    retryBaseDelayMs: { min: 1, max: 60_000 },
-    /** A known limit of the account (governor.ts); no default. */
-    maxRequestsPerSecond: { min: 1, max: 10_000 },
-};
-
 const MAX_PROJECT_ID_LENGTH = 256;
-const MAX_URL_LENGTH = 2048;
-const MAX_SECRET_LENGTH = 4096;
-/** Shorter credentials are not real ones, and could not be told apart from ordinary words when redacting. */
-export const MIN_SECRET_LENGTH = 8;
- 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
-/**
- * Why a credential-like value cannot be used as it is, or undefined. Stray whitespace (a key pasted
- * with its newline) would be sent verbatim and echoed back by a 401.
- */
-export function secretValueProblem(property: string, value: string, { minLength = MIN_SECRET_LENGTH } = {}): string | undefined {
-    if (value.trim() !== value) return `${property} has leading or trailing whitespace (a newline from a file or a paste?): remove it`;
-    if (CONTROL_CHARACTERS.test(value)) return `${property} contains control characters: set it to the value alone`;
-    // HTTP headers carry bytes, not characters: anything else is sent mangled (axios writes Latin-1 at best).
-    const foreign = firstNonPrintableAscii(value);
-    if (foreign !== undefined) {
-        return `${property} contains a character outside printable ASCII (at position ${foreign + 1}), which would be sent mangled: ` +
-            "copy the value again from where it was issued";
-    }
-    if (value.length < minLength) return `${property} is too short to be real (at least ${minLength} characters): check that it is the whole value`;
-    if (value.length > MAX_SECRET_LENGTH) return `${property} must be at most ${MAX_SECRET_LENGTH} characters`;
-    return undefined;
-}
-
-function firstNonPrintableAscii(value: string): number | undefined {
-    for (let i = 0; i < value.length; i++) {
-        const code = value.charCodeAt(i);
-        if (code < 0x20 || code > 0x7e) return i;
-    }
-    return undefined;
-}
-
-/**
- * Why a value Jelou stores as sent holds whitespace or a control character, or undefined. URL
- * parsing drops a leading space, a tab or a newline, but Jelou receives them, and a projectId with
- * a trailing space comes back in every answer as a brainId that matches nothing.
- */
-function invisibleCharacterProblem(property: string, value: string, fix: string): string | undefined {
-    const found = firstInvisible(value);
-    if (!found) return undefined;
-    return `${property} contains ${found.name} at position ${found.index + 1}, which Jelou would store as sent: ${fix}`;
-}
 
 export function isUnknown(value: unknown): boolean {
     return value === UNKNOWN;
 }
 
-/** True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach. */
-export function isLoopbackHost(hostname: string): boolean {
-    const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-/** Why a base URL cannot be used, or undefined when it can. */
-export function baseUrlProblem(value: string): string | undefined {
-    // Judged before any parse or pattern runs over it.
-    if (value.length > MAX_URL_LENGTH) return `baseUrl must be at most ${MAX_URL_LENGTH} characters, such as ${DEFAULT_BASE_URL}`;
-    const invisible = invisibleCharacterProblem("baseUrl", value, `remove it (such as ${DEFAULT_BASE_URL})`);
-    if (invisible) return invisible;
-    let url: URL;
-    try {
-        url = new URL(value);
-    } catch {
-        return `baseUrl must be an absolute URL such as ${DEFAULT_BASE_URL}`;
-    }
-    // It is stored in plain state and shown in previews: no credential may ride in it.
-    if (url.username || url.password) return "baseUrl must not contain a user or password: give credentials as apiKey or clientId + clientSecret";
-    if (url.search || url.hash || /[?#]/.test(value)) {
-        return "baseUrl must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as " + DEFAULT_BASE_URL;
-    }
-    // The provider adds /v1/external-support/...: a /v1 step in baseUrl would call /v1/v1/...
-    const v1 = /(^|\/)v1(\/|$)/i.exec(url.pathname);
-    if (v1) {
-        return `baseUrl must be the address before /v1/external-support, which the provider adds itself: ` +
-            `use ${url.origin}${trimTrailing(url.pathname.slice(0, v1.index), "/")}`;
-    }
-    if (url.protocol === "https:") return undefined;
-    if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
-    if (url.protocol === "http:") {
-        return "baseUrl must use https: (plain http: is allowed only for a loopback host such as 127.0.0.1, " +
-            "so that credentials never travel in clear text)";
-    }
-    return `baseUrl must be an https: URL such as ${DEFAULT_BASE_URL}`;
-}
-
 /**
- * Validates the resource's inputs before any API call. Reports every problem, each naming the
- * property and the fix; never throws, whatever it is given.
+ * Validates what the integration is (not how Jelou is reached) before any API call. Reports every
+ * problem, each naming the property and the fix; never throws, whatever it is given. The connection
+ * settings are only passed through: resolveConnection judges them, wherever they were given.
  */
-export function validateInputs(news: Record<string, unknown>, { requireCredentials = true, baseUrl: fallbackBaseUrl }: ValidationOptions = {}): ValidationResult {
+export function validateInputs(news: Record<string, unknown>, { baseUrl: fallbackBaseUrl }: ValidationOptions = {}): ValidationResult {
     const failures: CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const inputs: Record<string, unknown> = {};
@@ -170,18 +75,13 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
     }
     if (authorization !== undefined && authorization !== null && authorization !== "") inputs.authorization = authorization;
 
-    checkCredentials(news, fail, requireCredentials);
-    for (const key of ["apiKey", "clientId", "clientSecret"]) {
-        if (news[key] !== undefined && news[key] !== null && news[key] !== "") inputs[key] = news[key];
+    for (const key of SETTING_KEYS) {
+        const value = news[key];
+        if (!isSettingGiven(key, value, "resource")) continue;
+        inputs[key] = CONNECTION_SETTINGS[key].kind === "url" && typeof value === "string" && !isUnknown(value) ? trimTrailing(value, "/") : value;
     }
-
-    // Only a baseUrl given on the resource is an input; one from config or the environment is read when each operation runs.
+    // The webhook may be a loopback http: URL when the Jelou called is local.
     const given = news.baseUrl === null || news.baseUrl === "" ? undefined : news.baseUrl;
-    if (given !== undefined && !isUnknown(given)) {
-        const problem = typeof given === "string" ? baseUrlProblem(given) : "baseUrl must be a string URL";
-        if (problem) fail("baseUrl", problem);
-    }
-    if (given !== undefined) inputs.baseUrl = typeof given === "string" && !isUnknown(given) ? trimTrailing(given, "/") : given;
     const baseUrl = given ?? fallbackBaseUrl ?? DEFAULT_BASE_URL;
 
     const webhookUrl = news.webhookUrl;
@@ -192,19 +92,10 @@ export function validateInputs(news: Record<string, unknown>, { requireCredentia
     inputs.webhookUrl = webhookUrl;
 
     checkRotationTriggers(news.rotationTriggers, inputs, fail);
-    for (const key of ["adoptExisting", "inPlaceUpdates", "detectDrift"]) {
+    for (const key of ["adoptExisting", "inPlaceUpdates"]) {
         const value = news[key];
         if (value === undefined || value === null) continue;
         if (!isUnknown(value) && typeof value !== "boolean") fail(key, `${key} must be true or false`);
-        inputs[key] = value;
-    }
-
-    for (const [key, { min, max }] of Object.entries(REQUEST_SETTING_BOUNDS)) {
-        const value = news[key];
-        if (value === undefined || value === null) continue;
-        if (!isUnknown(value) && (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)) {
-            fail(key, `${key} must be a whole number from ${min} to ${max}`);
-        }
         inputs[key] = value;
     }
 
@@ -260,33 +151,4 @@ function webhookUrlProblem(value: unknown, localJelou: boolean): string | undefi
     if (url.protocol === "http:" && localJelou && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol !== "https:") return `${fix} (got a ${url.protocol} URL)`;
     return undefined;
-}
-
-function checkCredentials(news: Record<string, unknown>, fail: (property: string, reason: string) => void, required: boolean): void {
-    const { apiKey, clientId, clientSecret } = news;
-    for (const [key, value] of Object.entries({ apiKey, clientId, clientSecret })) {
-        if (value !== undefined && value !== null && value !== "" && !isUnknown(value)) {
-            if (typeof value !== "string") fail(key, `${key} must be a string`);
-            else {
-                // A client id is not secret: any length will do, but not stray whitespace.
-                const problem = secretValueProblem(key, value, { minLength: key === "clientId" ? 1 : MIN_SECRET_LENGTH });
-                if (problem) fail(key, problem);
-            }
-        }
-    }
-    if ([apiKey, clientId, clientSecret].some(isUnknown)) return;
-    const has = (v: unknown) => typeof v === "string" && v !== "";
-    if (has(apiKey)) return;
-    if (has(clientId) && has(clientSecret)) return;
-    if (has(clientId) || has(clientSecret)) {
-        const missing = has(clientId) ? "clientSecret" : "clientId";
-        fail(missing, `${missing} is required with ${missing === "clientId" ? "clientSecret" : "clientId"}: ` +
-            `set jelou:${missing} (or ${envName(missing)}, or the resource's ${missing}), or use an apiKey instead`);
-        return;
-    }
-    if (required) fail("apiKey", `no Jelou credentials. ${NO_CREDENTIALS_HELP}`);
-}
-
-function envName(key: string): string {
-    return `JELOU_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }

@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from "crypto";
 import { AUTH_TYPES, AuthType } from "../api/types";
-import { isLoopbackHost } from "../resource/validation";
+import { isLoopbackHost } from "../api/settings";
 
 export interface SandboxIntegration {
     id: string;

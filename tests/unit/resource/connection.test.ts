@@ -46,8 +46,8 @@ describe("resolveConnection", () => {
         [{ "jelou:apiKey": "" }, { JELOU_API_KEY: "short" }, "apiKey", /^JELOU_API_KEY is too short to be real/],
         [{ "jelou:maxAttempts": "many" }, {}, "maxAttempts", /^stack config jelou:maxAttempts must be a whole number from 1 to 10/],
         [{ "jelou:detectDrift": "yes" }, {}, "detectDrift", /^stack config jelou:detectDrift must be true or false/],
-        [{}, { JELOU_BASE_URL: "https://gateway.jelou.ai/jelouapi/v1/external-support" }, "baseUrl", /^JELOU_BASE_URL: baseUrl must be the address before \/v1\/external-support.*use https:\/\/gateway\.jelou\.ai\/jelouapi$/],
-        [{ "jelou:baseUrl": "http://jelou.example.com" }, {}, "baseUrl", /^stack config jelou:baseUrl: baseUrl must use https:/],
+        [{}, { JELOU_BASE_URL: "https://gateway.jelou.ai/jelouapi/v1/external-support" }, "baseUrl", /^JELOU_BASE_URL must be the address before \/v1\/external-support.*use https:\/\/gateway\.jelou\.ai\/jelouapi$/],
+        [{ "jelou:baseUrl": "http://jelou.example.com" }, {}, "baseUrl", /^stack config jelou:baseUrl must use https:/],
     ])("names where a bad value came from (%o %o)", (cfg, env, property, reason) => {
         const { connection, failures } = resolveConnection({
             given: {}, config: config({ "jelou:apiKey": KEY.config, ...cfg }), env: env as NodeJS.ProcessEnv,
