@@ -44,7 +44,11 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** @param {unknown} value @returns {value is { [SECRET_SIG]: string, value: unknown }} */
 function isSecretWrapper(value) {
-    return value !== null && typeof value === "object" && /** @type {Record<string, unknown>} */ (value)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+    return (
+        value !== null &&
+        typeof value === "object" &&
+        /** @type {Record<string, unknown>} */ (value)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270"
+    );
 }
 
 /**

@@ -35,15 +35,29 @@ function createConsumer() {
     /** @param {string} name @returns {string} */
     const version = (name) => require(require.resolve(`${name}/package.json`, { paths: [ROOT] })).version;
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "jelou-consumer", version: "1.0.0", private: true }));
-    const specs = [path.join(dir, path.basename(packed)), `@pulumi/pulumi@${version("@pulumi/pulumi")}`, `typescript@${version("typescript")}`,
+    const specs = [
+        path.join(dir, path.basename(packed)),
+        `@pulumi/pulumi@${version("@pulumi/pulumi")}`,
+        `typescript@${version("typescript")}`,
         // What a TypeScript stack has beside them; the type-level test compiles a user program with it.
-        `@types/node@${version("@types/node")}`];
+        `@types/node@${version("@types/node")}`,
+    ];
     if (pm === "pnpm") {
         // The layout is stated on the command line so that no user or global config can turn hoisting
         // on. Dependency build scripts stay skipped (pnpm's default; the only one, protobufjs's
         // postinstall, is a version notice), but newer pnpm fails the install over skipped ones.
-        run("pnpm", ["add", "--prefer-offline", "--config.node-linker=isolated", "--config.shamefully-hoist=false",
-            "--config.strict-dep-builds=false", ...specs], dir);
+        run(
+            "pnpm",
+            [
+                "add",
+                "--prefer-offline",
+                "--config.node-linker=isolated",
+                "--config.shamefully-hoist=false",
+                "--config.strict-dep-builds=false",
+                ...specs,
+            ],
+            dir,
+        );
         assertIsolatedLayout(dir);
     } else {
         run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...specs], dir);

@@ -82,7 +82,10 @@ async function inParallel(items, limit, task) {
 function canonical(value) {
     if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
     if (value && typeof value === "object") {
-        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+        return `{${Object.keys(value)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+            .join(",")}}`;
     }
     return JSON.stringify(value);
 }
@@ -122,7 +125,7 @@ class LifecycleEngine {
         this.stackEnv = env;
         // `registrations`: what the program declares, already known (from an earlier run of it), so
         // that a test running many commands does not run the program each time.
-        const registrations = declared ?? await this.runProgram(program, { preview, env, otherOutputs });
+        const registrations = declared ?? (await this.runProgram(program, { preview, env, otherOutputs }));
         const ours = registrations.filter((r) => r.type === OUR_TYPE);
         /** @type {PlanStep[]} */
         const plan = [];
@@ -159,12 +162,22 @@ class LifecycleEngine {
         const old = this.state.get(urn);
         const checked = await host.check(urn, old ? old.inputs : {}, news);
         if (checked.failures.length > 0) {
-            throw new Error(`check failed: ${checked.failures.map((f) => (f.reason.includes(f.property) ? f.reason : `${f.property}: ${f.reason}`)).join("; ")}`);
+            throw new Error(
+                `check failed: ${checked.failures.map((f) => (f.reason.includes(f.property) ? f.reason : `${f.property}: ${f.reason}`)).join("; ")}`,
+            );
         }
         const secrets = [...new Set([...registration.additionalSecretOutputs, ...secretKeys(registration.inputs)])];
         /** @param {string} id @param {Props} outputs @param {string[]} [initErrors] */
         const record = (id, outputs, initErrors) =>
-            this.state.set(urn, { id, type: registration.type, name: registration.name, inputs: checked.inputs, outputs, secrets, initErrors });
+            this.state.set(urn, {
+                id,
+                type: registration.type,
+                name: registration.name,
+                inputs: checked.inputs,
+                outputs,
+                secrets,
+                initErrors,
+            });
         // The engine keeps a resource whose create or update failed to initialize, with the id and
         // properties the provider gave, and its reasons as init errors; then reports the failure.
         /** @param {() => Promise<void>} operation */
@@ -177,10 +190,11 @@ class LifecycleEngine {
                 throw error;
             }
         };
-        const create = () => orRecordInitFailure(async () => {
-            const created = await host.create(urn, checked.inputs);
-            record(created.id, created.outputs);
-        });
+        const create = () =>
+            orRecordInitFailure(async () => {
+                const created = await host.create(urn, checked.inputs);
+                record(created.id, created.outputs);
+            });
         if (!old) {
             if (!preview) await create();
             return { urn, op: "create" };
@@ -310,7 +324,14 @@ class LifecycleEngine {
      * @param {PassphraseCrypter} crypter
      */
     stackExport(crypter) {
-        const resources = this.checkpoint({ crypter }).map(({ urn, id, type, inputs, outputs }) => ({ urn, custom: true, id, type, inputs, outputs }));
+        const resources = this.checkpoint({ crypter }).map(({ urn, id, type, inputs, outputs }) => ({
+            urn,
+            custom: true,
+            id,
+            type,
+            inputs,
+            outputs,
+        }));
         return { version: 3, deployment: { secrets_providers: crypter.secretsProvider, resources } };
     }
 
@@ -327,12 +348,19 @@ class LifecycleEngine {
         const state = Object.fromEntries([...this.state].map(([urn, e]) => [urn, { id: e.id, outputs: e.outputs }]));
         fs.writeFileSync(requestPath, JSON.stringify({ program, preview, state, otherOutputs }));
         try {
-            const output = await /** @type {Promise<string>} */ (new Promise((resolve) => {
-                execFile(process.execPath, ["run-program.js", requestPath, responsePath], {
-                    cwd: this.consumerDir,
-                    env: { ...process.env, ...env },
-                }, (_error, stdout, stderr) => resolve(stdout + stderr));
-            }));
+            const output = await /** @type {Promise<string>} */ (
+                new Promise((resolve) => {
+                    execFile(
+                        process.execPath,
+                        ["run-program.js", requestPath, responsePath],
+                        {
+                            cwd: this.consumerDir,
+                            env: { ...process.env, ...env },
+                        },
+                        (_error, stdout, stderr) => resolve(stdout + stderr),
+                    );
+                })
+            );
             this.log.program += output;
             const response = JSON.parse(fs.readFileSync(responsePath, "utf8"));
             if (response.error) throw new Error(`program failed: ${response.error}`);

@@ -100,22 +100,24 @@ class ProviderHost {
             stdio: ["ignore", "pipe", "pipe"],
         });
         this.child.stderr.on("data", (chunk) => (this.output += chunk));
-        const port = await /** @type {Promise<number>} */ (new Promise((resolve, reject) => {
-            let buffered = "";
-            /** @param {string} chunk */
-            const onData = (chunk) => {
-                this.output += chunk;
-                buffered += chunk;
-                const line = buffered.split("\n")[0];
-                if (buffered.includes("\n")) {
-                    this.child.stdout.off("data", onData);
-                    this.child.stdout.on("data", (more) => (this.output += more));
-                    resolve(Number(line.trim()));
-                }
-            };
-            this.child.stdout.on("data", onData);
-            this.child.once("exit", (code) => reject(new Error(`provider host exited (${code}): ${this.output}`)));
-        }));
+        const port = await /** @type {Promise<number>} */ (
+            new Promise((resolve, reject) => {
+                let buffered = "";
+                /** @param {string} chunk */
+                const onData = (chunk) => {
+                    this.output += chunk;
+                    buffered += chunk;
+                    const line = buffered.split("\n")[0];
+                    if (buffered.includes("\n")) {
+                        this.child.stdout.off("data", onData);
+                        this.child.stdout.on("data", (more) => (this.output += more));
+                        resolve(Number(line.trim()));
+                    }
+                };
+                this.child.stdout.on("data", onData);
+                this.child.once("exit", (code) => reject(new Error(`provider host exited (${code}): ${this.output}`)));
+            })
+        );
         const { grpc, services } = this.sdk;
         this.client = new services.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         this.bootMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -147,7 +149,9 @@ class ProviderHost {
     /** @param {string} method @param {unknown} request @returns {Promise<any>} the response message */
     call(method, request) {
         return new Promise((resolve, reject) => {
-            this.client[method](request, (/** @type {HostError | null} */ error, /** @type {any} */ response) => (error ? reject(this.withInitFailure(error)) : resolve(response)));
+            this.client[method](request, (/** @type {HostError | null} */ error, /** @type {any} */ response) =>
+                error ? reject(this.withInitFailure(error)) : resolve(response),
+            );
         });
     }
 
@@ -187,7 +191,11 @@ class ProviderHost {
 
     /** @param {string} urn @param {Props} olds @param {Props} news @returns {Promise<CheckResult>} */
     async check(urn, olds, news) {
-        const response = await this.rpc("check", "CheckRequest", { setUrn: urn, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
+        const response = await this.rpc("check", "CheckRequest", {
+            setUrn: urn,
+            setOlds: this.toStruct(olds),
+            setNews: this.toStruct(news),
+        });
         return {
             inputs: response.getInputs().toJavaScript(),
             failures: response.getFailuresList().map((/** @type {any} */ f) => ({ property: f.getProperty(), reason: f.getReason() })),
@@ -196,7 +204,12 @@ class ProviderHost {
 
     /** @param {string} urn @param {string} id @param {Props} olds @param {Props} news @returns {Promise<DiffResult>} */
     async diff(urn, id, olds, news) {
-        const response = await this.rpc("diff", "DiffRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
+        const response = await this.rpc("diff", "DiffRequest", {
+            setUrn: urn,
+            setId: id,
+            setOlds: this.toStruct(olds),
+            setNews: this.toStruct(news),
+        });
         const { DiffChanges } = this.sdk.messages.DiffResponse;
         const changes = { [DiffChanges.DIFF_NONE]: false, [DiffChanges.DIFF_SOME]: true }[response.getChanges()];
         return { changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace() };
@@ -211,14 +224,22 @@ class ProviderHost {
     /** @param {string} urn @param {string} id @param {Props} properties @param {Props} inputs @returns {Promise<ReadResult>} */
     async read(urn, id, properties, inputs) {
         const response = await this.rpc("read", "ReadRequest", {
-            setUrn: urn, setId: id, setProperties: this.toStruct(properties), setInputs: this.toStruct(inputs),
+            setUrn: urn,
+            setId: id,
+            setProperties: this.toStruct(properties),
+            setInputs: this.toStruct(inputs),
         });
         return { id: response.getId(), outputs: response.getProperties().toJavaScript() };
     }
 
     /** @param {string} urn @param {string} id @param {Props} olds @param {Props} news @returns {Promise<UpdateResult>} */
     async update(urn, id, olds, news) {
-        const response = await this.rpc("update", "UpdateRequest", { setUrn: urn, setId: id, setOlds: this.toStruct(olds), setNews: this.toStruct(news) });
+        const response = await this.rpc("update", "UpdateRequest", {
+            setUrn: urn,
+            setId: id,
+            setOlds: this.toStruct(olds),
+            setNews: this.toStruct(news),
+        });
         return { outputs: response.getProperties().toJavaScript() };
     }
 

@@ -86,14 +86,21 @@ class RateLimitedGateway {
             res.end(JSON.stringify({ message: ["Too Many Requests"], statusMessage: "failed", status: 0 }));
             return;
         }
-        const forward = http.request({
-            host: this.upstream.hostname, port: this.upstream.port, method: req.method, path: req.url,
-            headers: { ...req.headers, host: this.upstream.host }, agent: this.agent,
-        }, (answer) => {
-            entry.status = /** @type {number} */ (answer.statusCode);
-            res.writeHead(/** @type {number} */ (answer.statusCode), answer.headers);
-            answer.pipe(res);
-        });
+        const forward = http.request(
+            {
+                host: this.upstream.hostname,
+                port: this.upstream.port,
+                method: req.method,
+                path: req.url,
+                headers: { ...req.headers, host: this.upstream.host },
+                agent: this.agent,
+            },
+            (answer) => {
+                entry.status = /** @type {number} */ (answer.statusCode);
+                res.writeHead(/** @type {number} */ (answer.statusCode), answer.headers);
+                answer.pipe(res);
+            },
+        );
         forward.on("error", () => res.destroy());
         req.pipe(forward);
     }

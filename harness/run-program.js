@@ -56,10 +56,11 @@ let unhandled;
 process.on("unhandledRejection", (error) => {
     if (unhandled === undefined) unhandled = error;
 });
-const drained = () => new Promise((resolve) => {
-    process.once("beforeExit", resolve);
-    setTimeout(resolve, 10000).unref();
-});
+const drained = () =>
+    new Promise((resolve) => {
+        process.once("beforeExit", resolve);
+        setTimeout(resolve, 10000).unref();
+    });
 
 (async () => {
     try {

@@ -16,7 +16,8 @@ const os = require("os");
 const path = require("path");
 
 /** Keys of a user's npmrc that say how to reach a registry: kept in the private config. */
-const NETWORK_KEY = /^(registry|@[^:]+:registry|\/\/.+|proxy|https-proxy|http-proxy|noproxy|cafile|ca|ca\[\]|cert|key|strict-ssl|maxsockets|fetch-[a-z-]+|local-address)$/;
+const NETWORK_KEY =
+    /^(registry|@[^:]+:registry|\/\/.+|proxy|https-proxy|http-proxy|noproxy|cafile|ca|ca\[\]|cert|key|strict-ssl|maxsockets|fetch-[a-z-]+|local-address)$/;
 
 /** What every spawned npm is told, whatever the machine's config says. */
 const NPM_SETTINGS = {
@@ -37,10 +38,13 @@ function networkLines(file) {
     } catch {
         return [];
     }
-    return text.slice(0, 1 << 20).split(/\r?\n/).filter((line) => {
-        const key = line.split("=")[0].trim();
-        return !/^[;#]/.test(key) && NETWORK_KEY.test(key);
-    });
+    return text
+        .slice(0, 1 << 20)
+        .split(/\r?\n/)
+        .filter((line) => {
+            const key = line.split("=")[0].trim();
+            return !/^[;#]/.test(key) && NETWORK_KEY.test(key);
+        });
 }
 
 /**
@@ -64,7 +68,8 @@ function toolEnv(dir, { npmrcLines = [], network = true, base = process.env } = 
     for (const [key, value] of Object.entries(base)) {
         const setting = /^npm_config_(.+)$/i.exec(key);
         if (!setting) env[key] = value;
-        else if (network && NETWORK_KEY.test(setting[1].toLowerCase().replace(/_/g, "-")) || /^cache$/i.test(setting[1])) env[key] = value;
+        else if ((network && NETWORK_KEY.test(setting[1].toLowerCase().replace(/_/g, "-"))) || /^cache$/i.test(setting[1]))
+            env[key] = value;
     }
     return {
         ...env,

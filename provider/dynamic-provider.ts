@@ -12,11 +12,26 @@ import { JelouError, JelouNotFoundError, JelouUnusableAnswerError } from "./api/
 import { checkInputs, withoutProvider } from "./resource/check";
 import { claimForCreate, hold, release } from "./resource/claims";
 import { isEarlierState, SCHEMA_VERSION, StackConfig } from "./resource/connection";
-import { compact, createIntegration, CreatedResult, DeclaredFields, isStandInId, issueNewSecret, resumeCreate } from "./resource/create-saga";
+import {
+    compact,
+    createIntegration,
+    CreatedResult,
+    DeclaredFields,
+    isStandInId,
+    issueNewSecret,
+    resumeCreate,
+} from "./resource/create-saga";
 import { OperationContext, OperationSources } from "./resource/operation-context";
 import { CreateWindow, findOurs, Found, KnownIntegration, ownership, sameUrl } from "./resource/ownership";
 import { readState, StoredState } from "./resource/state";
-import { IntegrationInputs, IntegrationOutputs, PATCHABLE_PROPERTIES, REPLACE_PROPERTIES, ROTATION_PROPERTY, UPDATE_PROPERTIES } from "./resource/types";
+import {
+    IntegrationInputs,
+    IntegrationOutputs,
+    PATCHABLE_PROPERTIES,
+    REPLACE_PROPERTIES,
+    ROTATION_PROPERTY,
+    UPDATE_PROPERTIES,
+} from "./resource/types";
 import { isUnknown } from "./resource/validation";
 
 type Provider = pulumi.dynamic.ResourceProvider<IntegrationInputs, IntegrationOutputs>;
@@ -105,7 +120,8 @@ export const read: NonNullable<Provider["read"]> = async (id, props) => {
         log(`pulumi-jelou: project ${state.projectId} now has another integration (another ${identity.by}); ours (${id}) is gone`);
         return { id: "" };
     }
-    const webhookUrl = remote.webhookUrl !== undefined && !sameUrl(remote.webhookUrl, state.webhookUrl) ? remote.webhookUrl : state.webhookUrl;
+    const webhookUrl =
+        remote.webhookUrl !== undefined && !sameUrl(remote.webhookUrl, state.webhookUrl) ? remote.webhookUrl : state.webhookUrl;
     return { id, props: { ...props, webhookUrl, authType: remote.authType ?? state.authType } };
 };
 
@@ -122,7 +138,11 @@ export const update: NonNullable<Provider["update"]> = async (id, olds, news) =>
     hold(inputs.projectId);
     // The state's values are redacted too: until a PATCH lands, the old authorization is the live one.
     const context = operationContext({ given: inputs, earlier: stored.earlierConnection }, [
-        inputs.authorization, previous.signingSecret, previous.authorization, previous.apiKey, previous.clientSecret,
+        inputs.authorization,
+        previous.signingSecret,
+        previous.authorization,
+        previous.apiKey,
+        previous.clientSecret,
     ]);
     if (previous.createPending || previous.signingSecret === undefined) {
         const known = { id: jelouId(id, previous), brainId: previous.brainId, createdAt: previous.createdAt };
@@ -140,7 +160,13 @@ export const update: NonNullable<Provider["update"]> = async (id, olds, news) =>
     if (patch || rotate) {
         const client = context.jelou();
         // One ownership GET before either: neither the webhook nor the secret of a stranger's integration is ours to change.
-        await confirmOursBefore(patch ? "Updating the webhook in place" : "Rotating the signing secret", context, id, previous, inputs.adoptExisting);
+        await confirmOursBefore(
+            patch ? "Updating the webhook in place" : "Rotating the signing secret",
+            context,
+            id,
+            previous,
+            inputs.adoptExisting,
+        );
         if (patch) await client.update(inputs.projectId, patch);
         if (rotate) ({ signingSecret, secretIssuedAt: secretRotatedAt } = await issueNewSecret(client, inputs.projectId, log));
     }
@@ -175,7 +201,8 @@ const deleteIntegration: NonNullable<Provider["delete"]> = async (id, props) => 
         } catch (error) {
             // Already gone is what delete wants.
             const gone = error instanceof JelouNotFoundError;
-            if (!gone && (!(error instanceof JelouError) || (error.outcome !== "unknown" && !(error instanceof JelouUnusableAnswerError)))) throw error;
+            if (!gone && (!(error instanceof JelouError) || (error.outcome !== "unknown" && !(error instanceof JelouUnusableAnswerError))))
+                throw error;
             // The DELETE may have been applied: only Jelou can say.
             const after = gone ? undefined : await findOurs(client, state.projectId, known);
             if (after && after.state !== "gone" && after.state !== "not-ours") throw error;
@@ -204,7 +231,8 @@ function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs):
     const fields: IntegrationFields = {};
     if (!sameValue(previous.webhookUrl, inputs.webhookUrl)) fields.webhookUrl = inputs.webhookUrl;
     if (!sameValue(previous.authType, inputs.authType)) fields.authType = inputs.authType;
-    if (!sameValue(previous.authorization, inputs.authorization) && inputs.authorization !== undefined) fields.authorization = inputs.authorization;
+    if (!sameValue(previous.authorization, inputs.authorization) && inputs.authorization !== undefined)
+        fields.authorization = inputs.authorization;
     // A GET never shows the authorization Jelou holds: with a new auth type (a drift repair included),
     // the declared one is sent too, or Jelou could keep an empty or stale credential under it.
     if (fields.authType !== undefined && inputs.authorization !== undefined) fields.authorization = inputs.authorization;
@@ -212,7 +240,13 @@ function changedFields(previous: IntegrationOutputs, inputs: IntegrationInputs):
 }
 
 /** Before a PATCH or a regenerate: the project's integration must be ours, or it is not ours to change. */
-async function confirmOursBefore(action: string, context: OperationContext, id: string, state: IntegrationOutputs, consent?: boolean): Promise<void> {
+async function confirmOursBefore(
+    action: string,
+    context: OperationContext,
+    id: string,
+    state: IntegrationOutputs,
+    consent?: boolean,
+): Promise<void> {
     const found = await findOurs(context.jelou(), state.projectId, knownOf(id, state, consent));
     if (found.state === "ours") return;
     if (found.state === "cannot-tell") {
@@ -222,9 +256,10 @@ async function confirmOursBefore(action: string, context: OperationContext, id: 
                 "adoptExisting: true on the resource and run `pulumi up` again.",
         );
     }
-    const what = found.state === "gone"
-        ? `project ${state.projectId} has no integration any more (deleted outside Pulumi)`
-        : `project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ${found.remote.id ?? "id not said"}, another ${found.by})`;
+    const what =
+        found.state === "gone"
+            ? `project ${state.projectId} has no integration any more (deleted outside Pulumi)`
+            : `project ${state.projectId}'s integration is not ours (ours: ${id}; Jelou's: ${found.remote.id ?? "id not said"}, another ${found.by})`;
     throw new JelouError(
         `${action} was refused: ${what}; nothing was changed in Jelou. To manage the project's integration again, ` +
             "run `pulumi refresh` with detectDrift: true (or jelou:detectDrift) so ours leaves the state, then `pulumi up` " +
@@ -277,7 +312,10 @@ function sourcesOf(stored: StoredState): Pick<OperationSources, "given" | "earli
     return { given: stored.outputs, earlier: stored.earlierConnection };
 }
 
-function operationContext(sources: Pick<OperationSources, "given" | "earlier">, secrets: ReadonlyArray<string | undefined>): OperationContext {
+function operationContext(
+    sources: Pick<OperationSources, "given" | "earlier">,
+    secrets: ReadonlyArray<string | undefined>,
+): OperationContext {
     return new OperationContext({ ...sources, config: stackConfig, env: process.env }, secrets, log);
 }
 

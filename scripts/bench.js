@@ -27,7 +27,8 @@ async function lifecycleCalls(consumerDir, sandbox, apiKey) {
         JELOU_TEST_SPEC: JSON.stringify({
             integrations: [{ name: "bench", args: { projectId: "bench-life", webhookUrl, rotationTriggers: { round }, inPlaceUpdates } }],
         }),
-        JELOU_API_KEY: apiKey, JELOU_BASE_URL: sandbox.url,
+        JELOU_API_KEY: apiKey,
+        JELOU_BASE_URL: sandbox.url,
     });
     const rows = [];
     const measure = async (step, minimum, action) => {
@@ -43,7 +44,9 @@ async function lifecycleCalls(consumerDir, sandbox, apiKey) {
     await measure("up, new webhookUrl (replace)", 3, () => engine.run(PROGRAM, { env: spec("https://b.example/hook") }));
     await measure("up, new rotationTriggers (rotation)", 2, () => engine.run(PROGRAM, { env: spec("https://b.example/hook", "2") }));
     await measure("up, inPlaceUpdates turned on", 0, () => engine.run(PROGRAM, { env: spec("https://b.example/hook", "2", true) }));
-    await measure("up, new webhookUrl with inPlaceUpdates (PATCH)", 2, () => engine.run(PROGRAM, { env: spec("https://c.example/hook", "2", true) }));
+    await measure("up, new webhookUrl with inPlaceUpdates (PATCH)", 2, () =>
+        engine.run(PROGRAM, { env: spec("https://c.example/hook", "2", true) }),
+    );
     await measure("destroy", 2, () => engine.destroy({ env: spec("https://c.example/hook", "2", true) }));
     return { rows, provider: registrations[0].inputs.__provider };
 }
@@ -105,8 +108,11 @@ async function scale(consumerDir, provider, sandbox, apiKey, count, latencyMs, e
     const host = await ProviderHost.start(consumerDir, env);
     try {
         const start = process.hrtime.bigint();
-        await Promise.all(Array.from({ length: count }, (_, i) =>
-            host.create(`urn:scale-${i}`, props(provider, sandbox, apiKey, `scale-${run}-${count}-${i}`))));
+        await Promise.all(
+            Array.from({ length: count }, (_, i) =>
+                host.create(`urn:scale-${i}`, props(provider, sandbox, apiKey, `scale-${run}-${count}-${i}`)),
+            ),
+        );
         return { count, wallMs: ms(start), idealMs: latencyMs, peakMb: peakRssMb(host.child.pid) };
     } finally {
         await host.stop();
@@ -131,7 +137,10 @@ class MeasuredEngine extends LifecycleEngine {
 
 function bigSpec(prefix, count, env) {
     // Compact: the whole spec travels in one environment variable (at most 128 KiB on Linux).
-    const integrations = Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i}`, args: { projectId: `${prefix}${i}`, webhookUrl: "https://b.example/h" } }));
+    const integrations = Array.from({ length: count }, (_, i) => ({
+        name: `${prefix}${i}`,
+        args: { projectId: `${prefix}${i}`, webhookUrl: "https://b.example/h" },
+    }));
     return { JELOU_TEST_SPEC: JSON.stringify({ integrations }), ...env };
 }
 
@@ -158,7 +167,10 @@ async function bigStack(consumerDir, sandbox, apiKey, { count, rate, parallel, r
         const failed = ups.reduce((sum, u) => sum + u.errors.length, 0);
         const created = runs.reduce((sum, r) => sum + [...r.engine.state.values()].filter((e) => !e.initErrors).length, 0);
         const orphans = held.filter((i) => !inState.has(i.id)).length;
-        const notes = runs.reduce((sum, r) => sum + r.engine.log.host.split("\n").filter((l) => l.includes("is limiting requests")).length, 0);
+        const notes = runs.reduce(
+            (sum, r) => sum + r.engine.log.host.split("\n").filter((l) => l.includes("is limiting requests")).length,
+            0,
+        );
         gateway.reset();
         sandbox.clearLog();
         start = process.hrtime.bigint();
@@ -166,11 +178,29 @@ async function bigStack(consumerDir, sandbox, apiKey, { count, rate, parallel, r
         const downMs = ms(start);
         const downCounts = gateway.counts();
         return {
-            parallel, retryAfter, stacks, total, rate,
-            up: { created, failed, orphans, requests: upCounts.requests / total, refused: upCounts.refused, wallMs: stepsMs, totalMs: upMs, floorMs: (total / rate) * 1000, notes },
+            parallel,
+            retryAfter,
+            stacks,
+            total,
+            rate,
+            up: {
+                created,
+                failed,
+                orphans,
+                requests: upCounts.requests / total,
+                refused: upCounts.refused,
+                wallMs: stepsMs,
+                totalMs: upMs,
+                floorMs: (total / rate) * 1000,
+                notes,
+            },
             down: {
-                deleted: held.length - ours().length, failed: downs.reduce((sum, d) => sum + d.errors.length, 0),
-                requests: downCounts.requests / total, refused: downCounts.refused, wallMs: downMs, floorMs: ((2 * total) / rate) * 1000,
+                deleted: held.length - ours().length,
+                failed: downs.reduce((sum, d) => sum + d.errors.length, 0),
+                requests: downCounts.requests / total,
+                refused: downCounts.refused,
+                wallMs: downMs,
+                floorMs: ((2 * total) / rate) * 1000,
             },
             peakMb: Math.max(...runs.map((r) => r.engine.peakMb)),
         };
@@ -215,7 +245,8 @@ async function main() {
             }
         }
         const pct = (a, b) => `${(a / 1000).toFixed(1)} s (${(a / b).toFixed(2)} × floor)`;
-        const who = (b) => (b.stacks > 1 ? `${b.stacks} hosts × ${b.total / b.stacks}, 16 each` : b.parallel === "all" ? "all at once" : `${b.parallel}`);
+        const who = (b) =>
+            b.stacks > 1 ? `${b.stacks} hosts × ${b.total / b.stacks}, 16 each` : b.parallel === "all" ? "all at once" : `${b.parallel}`;
 
         const lines = [
             "# Benchmarks",
@@ -250,25 +281,30 @@ async function main() {
             "",
             "| integrations | wall time, governor on | wall time, governor off | ideal | host peak RSS on / off |",
             "|---:|---:|---:|---:|---:|",
-            ...scaled.map((s) => `| ${s.count} | ${s.on.wallMs.toFixed(0)} ms | ${s.off.wallMs.toFixed(0)} ms | ${s.idealMs} ms | ${s.on.peakMb.toFixed(0)} / ${s.off.peakMb.toFixed(0)} MiB |`),
+            ...scaled.map(
+                (s) =>
+                    `| ${s.count} | ${s.on.wallMs.toFixed(0)} ms | ${s.off.wallMs.toFixed(0)} ms | ${s.idealMs} ms | ${s.on.peakMb.toFixed(0)} / ${s.off.peakMb.toFixed(0)} MiB |`,
+            ),
             "",
-            ...(big.length === 0 ? [] : [
-                `## Big stacks: ${big[0].total} integrations behind a gateway allowing ${big[0].rate} requests a second (429 beyond), no limit configured`,
-                "",
-                "Through the SDK's host with the lifecycle engine's parallel steps; the gateway refuses before Jelou sees the request. " +
-                    "Wall time of an `up`: its steps, from the program's last registration (the harness runs the program under mocks first; " +
-                    "`pulumi up` runs it alongside the steps); with the program, as measured whole. " +
-                    "Floor: N/R for the creates, 2N/R for the destroy (the ownership GET and the DELETE). " +
-                    "Bars: all created in the one `up`, no orphan, ≤ 1.2 requests per integration, ≤ 1.3 × floor; destroy ≤ 2.4 and ≤ 1.3 × floor.",
-                "",
-                "| step | parallel | Retry-After | done | failed | orphans | requests / integration | refused (429) | wall time | host peak RSS | throttling notes |",
-                "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-                ...big.flatMap((b) => [
-                    `| up | ${who(b)} | ${b.retryAfter ? "yes" : "no"} | ${b.up.created} | ${b.up.failed} | ${b.up.orphans} | ${b.up.requests.toFixed(3)} | ${b.up.refused} | ${pct(b.up.wallMs, b.up.floorMs)}; with the program ${(b.up.totalMs / 1000).toFixed(1)} s | ${b.peakMb.toFixed(0)} MiB | ${b.up.notes} |`,
-                    `| destroy | ${who(b)} | ${b.retryAfter ? "yes" : "no"} | ${b.down.deleted} | ${b.down.failed} | | ${b.down.requests.toFixed(3)} | ${b.down.refused} | ${pct(b.down.wallMs, b.down.floorMs)} | | |`,
-                ]),
-                "",
-            ]),
+            ...(big.length === 0
+                ? []
+                : [
+                      `## Big stacks: ${big[0].total} integrations behind a gateway allowing ${big[0].rate} requests a second (429 beyond), no limit configured`,
+                      "",
+                      "Through the SDK's host with the lifecycle engine's parallel steps; the gateway refuses before Jelou sees the request. " +
+                          "Wall time of an `up`: its steps, from the program's last registration (the harness runs the program under mocks first; " +
+                          "`pulumi up` runs it alongside the steps); with the program, as measured whole. " +
+                          "Floor: N/R for the creates, 2N/R for the destroy (the ownership GET and the DELETE). " +
+                          "Bars: all created in the one `up`, no orphan, ≤ 1.2 requests per integration, ≤ 1.3 × floor; destroy ≤ 2.4 and ≤ 1.3 × floor.",
+                      "",
+                      "| step | parallel | Retry-After | done | failed | orphans | requests / integration | refused (429) | wall time | host peak RSS | throttling notes |",
+                      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+                      ...big.flatMap((b) => [
+                          `| up | ${who(b)} | ${b.retryAfter ? "yes" : "no"} | ${b.up.created} | ${b.up.failed} | ${b.up.orphans} | ${b.up.requests.toFixed(3)} | ${b.up.refused} | ${pct(b.up.wallMs, b.up.floorMs)}; with the program ${(b.up.totalMs / 1000).toFixed(1)} s | ${b.peakMb.toFixed(0)} MiB | ${b.up.notes} |`,
+                          `| destroy | ${who(b)} | ${b.retryAfter ? "yes" : "no"} | ${b.down.deleted} | ${b.down.failed} | | ${b.down.requests.toFixed(3)} | ${b.down.refused} | ${pct(b.down.wallMs, b.down.floorMs)} | | |`,
+                      ]),
+                      "",
+                  ]),
         ];
         const table = lines.join("\n");
         console.log(table);

@@ -56,9 +56,10 @@ function fail(what) {
 }
 
 const fingerprint = (secret) => crypto.createHash("sha256").update(secret).digest("hex").slice(0, 12);
-const mask = (secret) => (typeof secret === "string" && secret !== ""
-    ? `${"*".repeat(8)} (${secret.length} characters, SHA-256 fingerprint ${fingerprint(secret)})`
-    : "(none)");
+const mask = (secret) =>
+    typeof secret === "string" && secret !== ""
+        ? `${"*".repeat(8)} (${secret.length} characters, SHA-256 fingerprint ${fingerprint(secret)})`
+        : "(none)";
 const seconds = (fromNs) => (Number(process.hrtime.bigint() - fromNs) / 1e9).toFixed(1);
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -88,7 +89,8 @@ class HarnessRunner {
         this.engine = new LifecycleEngine(consumerDir);
         this.env = env;
         this.passphrase = passphrase;
-        this.name = "no `pulumi` CLI on PATH, so the program runs through harness, which plays Pulumi's engine " +
+        this.name =
+            "no `pulumi` CLI on PATH, so the program runs through harness, which plays Pulumi's engine " +
             "(the SDK's own provider host, driven as `pulumi` drives it)";
     }
 
@@ -98,8 +100,12 @@ class HarnessRunner {
         return plan.map((p) => `${p.op} ${p.urn.split("::").pop()}`);
     }
 
-    preview() { return this.run({}, true); }
-    up(extraEnv) { return this.run(extraEnv); }
+    preview() {
+        return this.run({}, true);
+    }
+    up(extraEnv) {
+        return this.run(extraEnv);
+    }
 
     async destroy() {
         const { errors } = await this.engine.destroy({ env: this.env });
@@ -119,7 +125,8 @@ class HarnessRunner {
         this.crypter = this.crypter || new PassphraseCrypter(this.passphrase);
         return {
             text: JSON.stringify(this.engine.stackExport(this.crypter), null, 4),
-            how: "the harness keeps its state in memory, as Pulumi's engine does during a run, and wrote this checkpoint " +
+            how:
+                "the harness keeps its state in memory, as Pulumi's engine does during a run, and wrote this checkpoint " +
                 "the way Pulumi's local backend does with its passphrase secrets provider (AES-256-GCM, key from the passphrase)",
             decrypt: (entry) => this.crypter.unseal(entry),
         };
@@ -134,7 +141,8 @@ class CliRunner {
         this.projectDir = path.join(consumerDir, "examples", "basic");
         this.backend = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-demo-backend-"));
         this.env = {
-            ...process.env, ...env,
+            ...process.env,
+            ...env,
             PULUMI_BACKEND_URL: `file://${this.backend}`,
             PULUMI_CONFIG_PASSPHRASE: passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -148,14 +156,18 @@ class CliRunner {
      */
     pulumi(...args) {
         return new Promise((resolve, reject) => {
-            execFile("pulumi", args, { cwd: this.projectDir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+            execFile(
+                "pulumi",
+                args,
+                { cwd: this.projectDir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
                 (error, stdout, stderr) => {
                     if (!error) return resolve(stdout);
                     // pulumi prints its diagnostics (secrets masked) on stdout and stderr: keep the error lines.
                     const printed = `${stdout}\n${stderr}`.split("\n").map((l) => l.trim());
                     const reasons = printed.filter((l) => /^error:/i.test(l)).slice(0, 3);
                     reject(new Error(`pulumi ${args[0]} failed: ${reasons.join(" ") || `exit ${error.code}`}`));
-                });
+                },
+            );
         });
     }
 
@@ -177,7 +189,9 @@ class CliRunner {
         return block;
     }
 
-    async preview() { return CliRunner.summary(await this.pulumi("preview", "--non-interactive")); }
+    async preview() {
+        return CliRunner.summary(await this.pulumi("preview", "--non-interactive"));
+    }
 
     async up(extraEnv = {}) {
         // The harness gets the secret version from the environment; a real stack keeps it in its config.
@@ -185,7 +199,9 @@ class CliRunner {
         return CliRunner.summary(await this.pulumi("up", "--yes", "--non-interactive"));
     }
 
-    async destroy() { return CliRunner.summary(await this.pulumi("destroy", "--yes", "--non-interactive")); }
+    async destroy() {
+        return CliRunner.summary(await this.pulumi("destroy", "--yes", "--non-interactive"));
+    }
 
     async current() {
         const outputs = JSON.parse(await this.pulumi("stack", "output", "--json", "--show-secrets"));
@@ -221,7 +237,9 @@ function ours(exported) {
 async function showCheckpoint(runner, secrets, label) {
     const { text, how, decrypt } = await runner.checkpoint();
     const entry = ours(JSON.parse(text)).outputs.signingSecret;
-    const isEnvelope = Boolean(entry && typeof entry === "object" && entry[SECRET_SIG] && /^v1:[^:]+:[^:]+$/.test(String(entry.ciphertext)));
+    const isEnvelope = Boolean(
+        entry && typeof entry === "object" && entry[SECRET_SIG] && /^v1:[^:]+:[^:]+$/.test(String(entry.ciphertext)),
+    );
     say(label);
     say(`   ${how}`);
     if (isEnvelope) {
@@ -236,8 +254,10 @@ async function showCheckpoint(runner, secrets, label) {
     // The plaintext must not be anywhere in the serialized checkpoint, in any step's secret.
     const leaked = secrets.filter((s) => text.includes(s));
     if (leaked.length > 0) fail(`the checkpoint holds ${plural(leaked.length, "secret")} in plaintext`);
-    say(`   plaintext search: ${leaked.length === 0 ? "none" : leaked.length} of ${plural(secrets.length, "secret value")} ` +
-        `(signing secrets so far, API key, webhook token) found in the ${text.length}-character checkpoint`);
+    say(
+        `   plaintext search: ${leaked.length === 0 ? "none" : leaked.length} of ${plural(secrets.length, "secret value")} ` +
+            `(signing secrets so far, API key, webhook token) found in the ${text.length}-character checkpoint`,
+    );
     const current = secrets[0];
     let back;
     try {
@@ -285,11 +305,18 @@ async function main() {
             ownConsumer = true;
         }
         const env = {
-            JELOU_BASE_URL: sandbox.url, JELOU_API_KEY: apiKey, JELOU_PROJECT_ID: PROJECT_ID, JELOU_WEBHOOK_TOKEN: webhookToken,
+            JELOU_BASE_URL: sandbox.url,
+            JELOU_API_KEY: apiKey,
+            JELOU_PROJECT_ID: PROJECT_ID,
+            JELOU_WEBHOOK_TOKEN: webhookToken,
         };
-        runner = pulumiOnPath() ? await new CliRunner(consumerDir, env, passphrase).init() : new HarnessRunner(consumerDir, env, passphrase);
+        runner = pulumiOnPath()
+            ? await new CliRunner(consumerDir, env, passphrase).init()
+            : new HarnessRunner(consumerDir, env, passphrase);
         done(`a local Jelou listens on ${sandbox.url} (this machine only)`, 0);
-        say(`   pulumi-jelou ${ownConsumer ? "was packed and installed into a throwaway project, as a user gets it" : "comes from the test run's install"} (${seconds(t)} s)`);
+        say(
+            `   pulumi-jelou ${ownConsumer ? "was packed and installed into a throwaway project, as a user gets it" : "comes from the test run's install"} (${seconds(t)} s)`,
+        );
         say(`   ${runner.name}`);
 
         begin(2, "preview");
@@ -307,15 +334,21 @@ async function main() {
         say(`   signing secret: ${mask(created.secret)}`);
         const held = sandbox.integration(PROJECT_ID);
         if (held && held.id === created.id && held.signingSecret === created.secret) {
-            say(`   checked in the local Jelou (its own records, no API call): integration ${held.id} exists for project ` +
-                `${PROJECT_ID}, with the same signing secret`);
+            say(
+                `   checked in the local Jelou (its own records, no API call): integration ${held.id} exists for project ` +
+                    `${PROJECT_ID}, with the same signing secret`,
+            );
         } else {
             fail("the local Jelou does not hold the integration that was created");
         }
 
         begin(4, "checkpoint");
         step.reported = true;
-        await showCheckpoint(runner, plaintexts(), "4. checkpoint: reads the state Pulumi keeps between runs (whoever reads it must not learn the secret) — 0 API calls");
+        await showCheckpoint(
+            runner,
+            plaintexts(),
+            "4. checkpoint: reads the state Pulumi keeps between runs (whoever reads it must not learn the secret) — 0 API calls",
+        );
 
         begin(5, "up again");
         plan = await runner.up();
@@ -332,7 +365,8 @@ async function main() {
         say(`   signing secret: ${mask(rotated.secret)} (${rotated.secret === created.secret ? "NOT rotated" : "a new one"})`);
         if (rotated.id !== created.id) fail("the rotation changed the integration id");
         if (rotated.secret === created.secret) fail("the rotation kept the old signing secret");
-        if ((sandbox.integration(PROJECT_ID) || {}).signingSecret !== rotated.secret) fail("the local Jelou holds another signing secret than the state");
+        if ((sandbox.integration(PROJECT_ID) || {}).signingSecret !== rotated.secret)
+            fail("the local Jelou holds another signing secret than the state");
         await showCheckpoint(runner, plaintexts(), "   the checkpoint again, after the rotation:");
 
         begin(7, "destroy");
@@ -345,7 +379,9 @@ async function main() {
     } catch (error) {
         // Provider errors are redacted at the source (and say() redacts anything known on top); the
         // harness prefixes the resource's URN, which tells a newcomer nothing here.
-        const why = String(error.message).split("\n")[0].replace(/^urn:pulumi:\S+?: /, "");
+        const why = String(error.message)
+            .split("\n")[0]
+            .replace(/^urn:pulumi:\S+?: /, "");
         fail(`${step.title} failed: ${why}`);
         if (step.reported || !sandbox) {
             say(`   ${step.title} failed: ${why}`);

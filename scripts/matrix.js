@@ -69,7 +69,8 @@ function legEnv(nodeBin, extraBins = [], extra = {}) {
 const SCRUBBED_TESTS = ["tests/package/"];
 
 /** Variables that say "this is CI" to npm (ci-info) and to other tools. */
-const CI_VARIABLES = /^(CI|CONTINUOUS_INTEGRATION|BUILD_ID|BUILD_NUMBER|RUN_ID|GITHUB_ACTIONS|GITLAB_CI|CIRCLECI|TRAVIS|BUILDKITE|JENKINS_URL|TF_BUILD|CODEBUILD_BUILD_ID|TEAMCITY_VERSION|DRONE|SYSTEM_TEAMFOUNDATIONCOLLECTIONURI)$/;
+const CI_VARIABLES =
+    /^(CI|CONTINUOUS_INTEGRATION|BUILD_ID|BUILD_NUMBER|RUN_ID|GITHUB_ACTIONS|GITLAB_CI|CIRCLECI|TRAVIS|BUILDKITE|JENKINS_URL|TF_BUILD|CODEBUILD_BUILD_ID|TEAMCITY_VERSION|DRONE|SYSTEM_TEAMFOUNDATIONCOLLECTIONURI)$/;
 
 /**
  * A machine that is not this one: a fresh HOME (its .npmrc holds only update-notifier=false, as a
@@ -137,16 +138,19 @@ function pnpmBinDir(nodeBin) {
 function repoFiles() {
     try {
         const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-            cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"],
+            cwd: ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
         });
         return out.split("\0").filter((f) => f && fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile());
     } catch {
         const skip = new Set(["node_modules", ".git", ".tmp", "dist", "coverage"]);
-        const walk = (rel) => fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true }).flatMap((entry) => {
-            const child = path.join(rel, entry.name);
-            if (skip.has(entry.name) || entry.name.endsWith(".tgz")) return [];
-            return entry.isDirectory() ? walk(child) : entry.isFile() ? [child] : [];
-        });
+        const walk = (rel) =>
+            fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true }).flatMap((entry) => {
+                const child = path.join(rel, entry.name);
+                if (skip.has(entry.name) || entry.name.endsWith(".tgz")) return [];
+                return entry.isDirectory() ? walk(child) : entry.isFile() ? [child] : [];
+            });
         return walk("");
     }
 }
@@ -179,9 +183,12 @@ function assertOneSdk(dir, env, version) {
 
 /** Test files that use the consumer project (the installed package, the provider host, the bin). */
 function consumerTests(dir) {
-    return fs.readdirSync(path.join(dir, "tests"), { recursive: true })
+    return fs
+        .readdirSync(path.join(dir, "tests"), { recursive: true })
         .filter((f) => f.endsWith(".test.ts"))
-        .filter((f) => /JELOU_CONSUMER_DIR|harness\/engine|ProviderHost|LifecycleEngine/.test(fs.readFileSync(path.join(dir, "tests", f), "utf8")))
+        .filter((f) =>
+            /JELOU_CONSUMER_DIR|harness\/engine|ProviderHost|LifecycleEngine/.test(fs.readFileSync(path.join(dir, "tests", f), "utf8")),
+        )
         .map((f) => `tests/${f.split(path.sep).join("/")}`)
         .sort();
 }
@@ -237,25 +244,37 @@ function main() {
         const nodeBin = nodeBinary(LOWEST_NODE);
         row.node = run(nodeBin, ["--version"]).trim();
         row.sdk = installedVersion(ROOT, "@pulumi/pulumi");
-        const env = legEnv(nodeBin, [], { JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE), JELOU_MATRIX_SDK: row.sdk, JELOU_CONSUMER_PM: "npm" });
+        const env = legEnv(nodeBin, [], {
+            JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE),
+            JELOU_MATRIX_SDK: row.sdk,
+            JELOU_CONSUMER_PM: "npm",
+        });
         const { ok, counts } = jest(ROOT, nodeBin, env);
         return { tests: counts, result: ok ? "passed" : "failed" };
     });
 
-    leg(4, `npm-spawning tests on a scrubbed machine (fresh HOME, no CI, TZ Pacific/Kiritimati, LANG tr_TR), Node ${LOWEST_NODE}`, (row) => {
-        const nodeBin = nodeBinary(LOWEST_NODE);
-        row.node = run(nodeBin, ["--version"]).trim();
-        row.sdk = installedVersion(ROOT, "@pulumi/pulumi");
-        const home = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-scrubbed-home-"));
-        try {
-            const env = scrubbedEnv(nodeBin, home, { JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE), JELOU_MATRIX_SDK: row.sdk, JELOU_CONSUMER_PM: "npm" });
-            log(`leg 4 runs ${SCRUBBED_TESTS.join(", ")} with HOME=${home}`);
-            const { ok, counts } = jest(ROOT, nodeBin, env, SCRUBBED_TESTS);
-            return { tests: counts, result: ok ? "passed" : "failed" };
-        } finally {
-            fs.rmSync(home, { recursive: true, force: true });
-        }
-    });
+    leg(
+        4,
+        `npm-spawning tests on a scrubbed machine (fresh HOME, no CI, TZ Pacific/Kiritimati, LANG tr_TR), Node ${LOWEST_NODE}`,
+        (row) => {
+            const nodeBin = nodeBinary(LOWEST_NODE);
+            row.node = run(nodeBin, ["--version"]).trim();
+            row.sdk = installedVersion(ROOT, "@pulumi/pulumi");
+            const home = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-scrubbed-home-"));
+            try {
+                const env = scrubbedEnv(nodeBin, home, {
+                    JELOU_MATRIX_NODE_MAJOR: String(LOWEST_NODE),
+                    JELOU_MATRIX_SDK: row.sdk,
+                    JELOU_CONSUMER_PM: "npm",
+                });
+                log(`leg 4 runs ${SCRUBBED_TESTS.join(", ")} with HOME=${home}`);
+                const { ok, counts } = jest(ROOT, nodeBin, env, SCRUBBED_TESTS);
+                return { tests: counts, result: ok ? "passed" : "failed" };
+            } finally {
+                fs.rmSync(home, { recursive: true, force: true });
+            }
+        },
+    );
 
     const prepareCopy = () => {
         if (copy) return copy;
@@ -274,7 +293,9 @@ function main() {
         const sdk = run("npm", ["view", "@pulumi/pulumi", "version"], { env }).trim();
         const dir = (copyDir = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-matrix-")));
         const repo = path.join(dir, "repo");
-        log(`copying the repo to ${repo}; npm install there, then @pulumi/pulumi@${sdk} (newest), on ${run(nodeBin, ["--version"]).trim()}`);
+        log(
+            `copying the repo to ${repo}; npm install there, then @pulumi/pulumi@${sdk} (newest), on ${run(nodeBin, ["--version"]).trim()}`,
+        );
         copyRepo(repo);
         run("npm", ["install", "--no-audit", "--no-fund"], { cwd: repo, env });
         run("npm", ["install", "--no-save", "--no-audit", "--no-fund", `@pulumi/pulumi@${sdk}`], { cwd: repo, env });
@@ -288,7 +309,11 @@ function main() {
             const { repo, nodeBin, sdk } = prepareCopy();
             row.node = run(nodeBin, ["--version"]).trim();
             row.sdk = sdk;
-            const env = legEnv(nodeBin, [], { JELOU_MATRIX_NODE_MAJOR: String(NEWEST_NODE), JELOU_MATRIX_SDK: sdk, JELOU_CONSUMER_PM: "npm" });
+            const env = legEnv(nodeBin, [], {
+                JELOU_MATRIX_NODE_MAJOR: String(NEWEST_NODE),
+                JELOU_MATRIX_SDK: sdk,
+                JELOU_CONSUMER_PM: "npm",
+            });
             const { ok, counts } = jest(repo, nodeBin, env);
             return { tests: counts, result: ok ? "passed" : "failed" };
         });
@@ -299,7 +324,11 @@ function main() {
             row.node = run(nodeBin, ["--version"]).trim();
             row.sdk = sdk;
             const bins = pnpmBinDir(nodeBin);
-            const env = legEnv(nodeBin, [bins], { JELOU_MATRIX_NODE_MAJOR: String(NEWEST_NODE), JELOU_MATRIX_SDK: sdk, JELOU_CONSUMER_PM: "pnpm" });
+            const env = legEnv(nodeBin, [bins], {
+                JELOU_MATRIX_NODE_MAJOR: String(NEWEST_NODE),
+                JELOU_MATRIX_SDK: sdk,
+                JELOU_CONSUMER_PM: "pnpm",
+            });
             row.pm = `pnpm ${run("pnpm", ["--version"], { env }).trim()} (isolated)`;
             const files = consumerTests(repo);
             log(`leg 3 runs ${files.length} test files: ${files.map((f) => path.basename(f)).join(", ")}`);

@@ -39,7 +39,10 @@ export class SecretFile implements SecretSource {
     private lastRead: number;
     private inFlight?: Promise<boolean>;
 
-    constructor(readonly path: string, readonly intervalMs = 5000) {
+    constructor(
+        readonly path: string,
+        readonly intervalMs = 5000,
+    ) {
         this.identity = identityOf(statSync(path));
         this.secret = this.parse(readFileSync(path, "utf8"));
         this.lastRead = Date.now();
@@ -130,11 +133,21 @@ function sameText(received: string | undefined, expected: string): boolean {
 
 function defaultAnswer(event: MessageEvent): string {
     const { value } = event;
-    return value.type === "text" ? `Recibimos tu mensaje: "${value.content.body}". Un agente te responde en breve.` : `Recibimos tu ${value.type}. Un agente lo revisa en breve.`;
+    return value.type === "text"
+        ? `Recibimos tu mensaje: "${value.content.body}". Un agente te responde en breve.`
+        : `Recibimos tu ${value.type}. Un agente lo revisa en breve.`;
 }
 
 export function createReceiver(options: ReceiverOptions): Receiver {
-    const { secret, webhookToken, replyUrl = DEFAULT_REPLY_URL, replyTimeoutMs = 10_000, answer = defaultAnswer, onEvent, log = () => undefined } = options;
+    const {
+        secret,
+        webhookToken,
+        replyUrl = DEFAULT_REPLY_URL,
+        replyTimeoutMs = 10_000,
+        answer = defaultAnswer,
+        onEvent,
+        log = () => undefined,
+    } = options;
     const conversations = new Map<string, TrackedConversation>();
     const stats = { accepted: 0, refused: 0, replies: 0, replyFailures: 0 };
     const pending = new Set<Promise<void>>();
@@ -182,7 +195,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         if (parsed.kind === "conversation.start") {
             const e = parsed.event;
             const id = e.conversation?.id ?? e.room_id;
-            if (id) conversations.set(id, { roomId: e.room_id, botId: e.bot?.id, userId: e.contact?.id, startedAt: Date.now(), messages: 0 });
+            if (id)
+                conversations.set(id, { roomId: e.room_id, botId: e.bot?.id, userId: e.contact?.id, startedAt: Date.now(), messages: 0 });
             log(`conversation.start ${id ?? "(no id)"}`);
         } else if (parsed.kind === "message") {
             const e = parsed.event;
@@ -203,7 +217,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
 
     async function verdict(raw: Buffer, headers: http.IncomingHttpHeaders): Promise<[number, string, JelouEvent?]> {
-        if (webhookToken !== undefined && !sameText(headers.authorization, `Bearer ${webhookToken}`)) return [401, "missing or wrong bearer token"];
+        if (webhookToken !== undefined && !sameText(headers.authorization, `Bearer ${webhookToken}`))
+            return [401, "missing or wrong bearer token"];
         let result = parseEvent(raw, headers["x-jelou-signature"], secret.current());
         // After a rotation Jelou signs with the new secret at once: look at the secret file again.
         if (!result.ok && result.reason === "bad-signature" && (await secret.refresh())) {

@@ -51,11 +51,11 @@ export type AnswerReading<K extends AnswerKind> =
     | { usable: false; reason: string; said: RemoteIntegration };
 
 /** Short and printable: these are kept in plain state and shown in every preview. */
- 
+
 const PLAIN_ID = /^(?! )[^\u0000-\u001f\u007f]{1,256}(?<! )$/;
 const MAX_URL_LENGTH = 2048;
 const MAX_SECRET_LENGTH = 4096;
- 
+
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**

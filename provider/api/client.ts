@@ -191,7 +191,11 @@ export class JelouClient {
                 error = labelled;
             }
             const answered = error ? describeAttempt(error) : undefined;
-            permit?.release(error && !error.response ? undefined : { throttled: !!answered && isThrottling(answered), retryAfterMs: answered?.retryAfterMs });
+            permit?.release(
+                error && !error.response
+                    ? undefined
+                    : { throttled: !!answered && isThrottling(answered), retryAfterMs: answered?.retryAfterMs },
+            );
             // An HTTPS_PROXY's own answer is never Jelou's, whatever its status.
             const refusal = this.proxyRefusal(response ?? error?.response);
             if (refusal) [response, error] = [undefined, refusal];
@@ -213,7 +217,14 @@ export class JelouClient {
             // Past the operation's deadline (a long Retry-After included), fail now with the real error.
             const waitMs = !next.retry ? 0 : next.throttled ? governor!.resumesAt() - Date.now() : next.waitMs;
             if (!next.retry || waitMs >= this.remainingMs()) throw this.toJelouError(error, method, path, attempts);
-            this.options.onRetry?.({ method, path, attempt: attempt + 1, status: failed.status, code: failed.code, throttled: next.throttled });
+            this.options.onRetry?.({
+                method,
+                path,
+                attempt: attempt + 1,
+                status: failed.status,
+                code: failed.code,
+                throttled: next.throttled,
+            });
             // A throttled retry waits for the governor's turn at the top of the loop.
             if (!next.throttled) await this.pause(next.waitMs, method, path, attempts);
         }
@@ -242,7 +253,9 @@ export class JelouClient {
     /** Server-chosen fields go to plain state: one that holds a credential or secret makes the answer unusable. */
     private screen<K extends AnswerKind>(reading: AnswerReading<K>): AnswerReading<K> {
         const said = reading.usable ? (reading.value as RemoteIntegration | undefined) : reading.said;
-        const leaking = Object.entries(said ?? {}).filter(([key, value]) => key !== "signingSecret" && typeof value === "string" && this.redact(value) !== value);
+        const leaking = Object.entries(said ?? {}).filter(
+            ([key, value]) => key !== "signingSecret" && typeof value === "string" && this.redact(value) !== value,
+        );
         if (leaking.length === 0) return reading;
         return { usable: false, reason: `a ${leaking.map(([key]) => key).join(" and ")} holding a credential`, said: {} };
     }
@@ -268,7 +281,12 @@ export class JelouClient {
     /** axios reports either abort as ERR_CANCELED; say which limit it was. */
     private labelAbort(error: unknown): unknown {
         if (error instanceof AxiosError && (error.code === "ERR_CANCELED" || axios.isCancel(error))) {
-            const labelled = new AxiosError(error.message, this.operation.aborted ? DEADLINE_CODE : ATTEMPT_TIMEOUT_CODE, error.config, error.request);
+            const labelled = new AxiosError(
+                error.message,
+                this.operation.aborted ? DEADLINE_CODE : ATTEMPT_TIMEOUT_CODE,
+                error.config,
+                error.request,
+            );
             return labelled;
         }
         return error;
@@ -277,7 +295,7 @@ export class JelouClient {
     private deadlineError(method: string, path: string, attempts: AttemptOutcome[], waitingForTurn = false): JelouError {
         const why = waitingForTurn
             ? ", while it waited for its turn: Jelou has been limiting this account's requests and others went first " +
-                "(set maxRequestsPerSecond if the account's limit is known, or lower `pulumi up --parallel`)"
+              "(set maxRequestsPerSecond if the account's limit is known, or lower `pulumi up --parallel`)"
             : "";
         return new JelouTimeoutError(
             `Jelou API ${method} ${this.urlOf(path)} was not completed within totalTimeoutMs (${this.settings.totalTimeoutMs} ms), ` +
@@ -290,8 +308,10 @@ export class JelouClient {
     private toJelouError(error: unknown, method: string, path: string, attempts: AttemptOutcome[]): JelouError {
         if (error instanceof JelouError) return error;
         if (!(error instanceof AxiosError)) {
-            return new JelouError(`Jelou API ${method} ${path} failed: ${this.redact(String((error as Error)?.message ?? error))}`, { method, path })
-                .withOutcome(callOutcome(attempts));
+            return new JelouError(`Jelou API ${method} ${path} failed: ${this.redact(String((error as Error)?.message ?? error))}`, {
+                method,
+                path,
+            }).withOutcome(callOutcome(attempts));
         }
         if (error.code === DEADLINE_CODE) return this.deadlineError(method, path, attempts);
         let result: JelouError;
@@ -317,13 +337,14 @@ export class JelouClient {
             });
         } else {
             const code = error.code ?? "ERR_NETWORK";
-            const what = code === PROXY_REFUSED
-                ? `${error.message} instead of tunnelling to Jelou, so nothing reached Jelou: check HTTPS_PROXY (or list Jelou's host in NO_PROXY)`
-                : CERTIFICATE_FAILURES.has(code)
-                  ? "Jelou's TLS certificate was not accepted, so nothing was sent: check that baseUrl " +
-                    `(now ${this.options.baseUrl}) is Jelou's address (a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS), ` +
-                    "and once that is fixed, `pulumi up` sends it"
-                  : describeNetworkFailure(error.code, this.settings.requestTimeoutMs);
+            const what =
+                code === PROXY_REFUSED
+                    ? `${error.message} instead of tunnelling to Jelou, so nothing reached Jelou: check HTTPS_PROXY (or list Jelou's host in NO_PROXY)`
+                    : CERTIFICATE_FAILURES.has(code)
+                      ? "Jelou's TLS certificate was not accepted, so nothing was sent: check that baseUrl " +
+                        `(now ${this.options.baseUrl}) is Jelou's address (a gateway with its own certificate authority needs it in NODE_EXTRA_CA_CERTS), ` +
+                        "and once that is fixed, `pulumi up` sends it"
+                      : describeNetworkFailure(error.code, this.settings.requestTimeoutMs);
             result = connectionError(method, path, code, what, this.urlOf(path), !CERTIFICATE_FAILURES.has(code));
         }
         return result.withOutcome(callOutcome(attempts));
@@ -352,13 +373,19 @@ function describeAttempt(error: AxiosError): FailedAttempt {
 
 function describeNetworkFailure(code: string | undefined, requestTimeoutMs: number): string {
     switch (code) {
-        case "ECONNREFUSED": return "connection refused (is baseUrl right, and is Jelou reachable?)";
+        case "ECONNREFUSED":
+            return "connection refused (is baseUrl right, and is Jelou reachable?)";
         case "ETIMEDOUT":
-        case "ECONNABORTED": return `no whole answer within requestTimeoutMs (${requestTimeoutMs} ms)`;
-        case "ECONNRESET": return "the connection was dropped before the whole answer";
-        case "ERR_BAD_RESPONSE": return "the answer was cut off, malformed, or larger than 1 MiB";
-        case "ENOTFOUND": return "the host of baseUrl was not found";
-        default: return "network error";
+        case "ECONNABORTED":
+            return `no whole answer within requestTimeoutMs (${requestTimeoutMs} ms)`;
+        case "ECONNRESET":
+            return "the connection was dropped before the whole answer";
+        case "ERR_BAD_RESPONSE":
+            return "the answer was cut off, malformed, or larger than 1 MiB";
+        case "ENOTFOUND":
+            return "the host of baseUrl was not found";
+        default:
+            return "network error";
     }
 }
 

@@ -196,7 +196,9 @@ function decodeHtml(text: string): string {
 
 function decodeJson(text: string): string {
     return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_m, code: string) =>
-        code.length === 5 ? String.fromCharCode(parseInt(code.slice(1), 16)) : ({ n: "\n", t: "\t", r: "\r", b: "\b", f: "\f" } as Record<string, string>)[code] ?? code,
+        code.length === 5
+            ? String.fromCharCode(parseInt(code.slice(1), 16))
+            : (({ n: "\n", t: "\t", r: "\r", b: "\b", f: "\f" } as Record<string, string>)[code] ?? code),
     );
 }
 
@@ -271,7 +273,9 @@ function ownValue(value: unknown, key: string): unknown {
 
 /** The first `max` own data values of an object or array, in order. */
 function ownValues(value: object, max: number): unknown[] {
-    const keys = Array.isArray(value) ? Array.from({ length: Math.min(value.length, max) }, (_, i) => String(i)) : Object.keys(value).slice(0, max);
+    const keys = Array.isArray(value)
+        ? Array.from({ length: Math.min(value.length, max) }, (_, i) => String(i))
+        : Object.keys(value).slice(0, max);
     return keys.map((key) => ownValue(value, key));
 }
 
@@ -291,11 +295,16 @@ export function errorFromResponse(
     const details: JelouErrorDetails = { status, method, path, apiMessages };
     const said = withheld
         ? " (Jelou's text is not shown: the answer to a request that may have been applied can hold the new signing secret)"
-        : apiMessages.length > 0 ? `: ${apiMessages.join("; ")}${more ? "; (more messages not shown)" : ""}` : "";
+        : apiMessages.length > 0
+          ? `: ${apiMessages.join("; ")}${more ? "; (more messages not shown)" : ""}`
+          : "";
     const head = `Jelou API ${method} ${where.url} failed with ${status}${said}`;
 
     if (status === 401 || status === 403) {
-        return new JelouAuthenticationError(`${head}. Jelou refused the credentials: ${where.credentialsHint ?? CREDENTIALS_HINT}.`, details);
+        return new JelouAuthenticationError(
+            `${head}. Jelou refused the credentials: ${where.credentialsHint ?? CREDENTIALS_HINT}.`,
+            details,
+        );
     }
     // Only a create can meet the project's existing integration; a PATCH's "duplicate" is about its fields.
     const isCreate = method === "POST" && !path.endsWith("/secret/regenerate");
@@ -309,7 +318,10 @@ export function errorFromResponse(
     }
     if (status === 400 || status === 422) {
         const unchanged = method === "PATCH" ? " Nothing was changed in Jelou." : "";
-        return new JelouValidationError(`${head}. Jelou refused the request's fields; fix the inputs it names, then run \`pulumi up\` again.${unchanged}`, details);
+        return new JelouValidationError(
+            `${head}. Jelou refused the request's fields; fix the inputs it names, then run \`pulumi up\` again.${unchanged}`,
+            details,
+        );
     }
     if (status === 404 && isJelouBody(body)) {
         return new JelouNotFoundError(`${head}. The project has no integration (or does not exist).`, details);
@@ -332,7 +344,14 @@ export function errorFromResponse(
     return new JelouError(`${head}.`, details);
 }
 
-export function connectionError(method: string, path: string, code: string, what: string, url = path, retryable = true): JelouConnectionError {
+export function connectionError(
+    method: string,
+    path: string,
+    code: string,
+    what: string,
+    url = path,
+    retryable = true,
+): JelouConnectionError {
     return new JelouConnectionError(
         `Jelou API ${method} ${url} failed: ${what} (${code}).${retryable ? " The call may be retried." : ""}`,
         { method, path, code },

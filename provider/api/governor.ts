@@ -304,11 +304,14 @@ export class Governor {
         if (this.timer !== undefined && this.timerAt <= at) return;
         if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
         this.timerAt = at;
-        this.timer = this.clock.setTimeout(() => {
-            this.timer = undefined;
-            this.timerAt = Infinity;
-            this.pump();
-        }, Math.max(0, at - this.clock.now()));
+        this.timer = this.clock.setTimeout(
+            () => {
+                this.timer = undefined;
+                this.timerAt = Infinity;
+                this.pump();
+            },
+            Math.max(0, at - this.clock.now()),
+        );
     }
 
     /** At most one line every REPORT_INTERVAL_MS, and only while throttling holds requests back. */
@@ -316,7 +319,8 @@ export class Governor {
         const waiting = this.continuing.length + this.fresh.length;
         if (!this.report || !this.limited || waiting === 0 || now - this.lastReportAt < REPORT_INTERVAL_MS) return;
         this.lastReportAt = now;
-        const paused = this.pausedUntil > now ? `; paused by Retry-After, resuming in ${((this.pausedUntil - now) / 1000).toFixed(1)} s` : "";
+        const paused =
+            this.pausedUntil > now ? `; paused by Retry-After, resuming in ${((this.pausedUntil - now) / 1000).toFixed(1)} s` : "";
         const rate = this.rate >= 10 ? this.rate.toFixed(0) : this.rate.toFixed(1);
         const sentWithinS = Math.ceil(waiting / this.rate + Math.max(0, this.pausedUntil - now) / 1000);
         this.report(

@@ -130,7 +130,16 @@ function readHttpDate(text: string): Instant | undefined {
 }
 
 /** A calendar time in UTC; undefined when a field is out of range (Feb 30 is not March 2). */
-function utc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, precisionMs: number): Instant | undefined {
+function utc(
+    year: number,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+    ms: number,
+    precisionMs: number,
+): Instant | undefined {
     if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
     const date = new Date(0);
     date.setUTCFullYear(year, month - 1, day);

@@ -42,46 +42,86 @@ export const MAX_URL_LENGTH = 2048;
 
 export const CONNECTION_SETTINGS = {
     apiKey: {
-        kind: "credential", configKey: "jelou:apiKey", envVar: "JELOU_API_KEY", minLength: MIN_SECRET_LENGTH,
+        kind: "credential",
+        configKey: "jelou:apiKey",
+        envVar: "JELOU_API_KEY",
+        minLength: MIN_SECRET_LENGTH,
         doc: "The Jelou API key, sent as `x-api-key`; wins over `clientId` + `clientSecret`. Kept as a secret. Credentials come whole from one place.",
     },
     clientId: {
         // A client id is not secret: any length will do, but not stray whitespace.
-        kind: "credential", configKey: "jelou:clientId", envVar: "JELOU_CLIENT_ID", minLength: 1,
+        kind: "credential",
+        configKey: "jelou:clientId",
+        envVar: "JELOU_CLIENT_ID",
+        minLength: 1,
         doc: "With `clientSecret`, HTTP Basic credentials instead of an API key.",
     },
     clientSecret: {
-        kind: "credential", configKey: "jelou:clientSecret", envVar: "JELOU_CLIENT_SECRET", minLength: MIN_SECRET_LENGTH,
+        kind: "credential",
+        configKey: "jelou:clientSecret",
+        envVar: "JELOU_CLIENT_SECRET",
+        minLength: MIN_SECRET_LENGTH,
         doc: "With `clientId`; kept as a secret.",
     },
     baseUrl: {
-        kind: "url", configKey: "jelou:baseUrl", envVar: "JELOU_BASE_URL", defaultValue: "https://gateway.jelou.ai/jelouapi",
+        kind: "url",
+        configKey: "jelou:baseUrl",
+        envVar: "JELOU_BASE_URL",
+        defaultValue: "https://gateway.jelou.ai/jelouapi",
         doc: "The API's address before `/v1/external-support` (which the provider adds): `https:` (plain `http:` only on loopback), no query or fragment.",
     },
     maxAttempts: {
-        kind: "whole number", configKey: "jelou:maxAttempts", envVar: "JELOU_MAX_ATTEMPTS", defaultValue: 4, min: 1, max: 10,
+        kind: "whole number",
+        configKey: "jelou:maxAttempts",
+        envVar: "JELOU_MAX_ATTEMPTS",
+        defaultValue: 4,
+        min: 1,
+        max: 10,
         doc: "Attempts per API call, the first included.",
     },
     requestTimeoutMs: {
-        kind: "whole number", configKey: "jelou:requestTimeoutMs", envVar: "JELOU_REQUEST_TIMEOUT_MS", defaultValue: 30_000, min: 100, max: 600_000,
+        kind: "whole number",
+        configKey: "jelou:requestTimeoutMs",
+        envVar: "JELOU_REQUEST_TIMEOUT_MS",
+        defaultValue: 30_000,
+        min: 100,
+        max: 600_000,
         doc: "Time limit of one HTTP attempt over the whole exchange, headers and body, in milliseconds.",
     },
     totalTimeoutMs: {
-        kind: "whole number", configKey: "jelou:totalTimeoutMs", envVar: "JELOU_TOTAL_TIMEOUT_MS", defaultValue: 120_000, min: 100, max: 3_600_000,
+        kind: "whole number",
+        configKey: "jelou:totalTimeoutMs",
+        envVar: "JELOU_TOTAL_TIMEOUT_MS",
+        defaultValue: 120_000,
+        min: 100,
+        max: 3_600_000,
         doc: "Time limit of one whole operation (create, update, read or delete) with every call, retry and recovery round it makes, in milliseconds.",
     },
     retryBaseDelayMs: {
-        kind: "whole number", configKey: "jelou:retryBaseDelayMs", envVar: "JELOU_RETRY_BASE_DELAY_MS", defaultValue: 250, min: 1, max: 60_000,
+        kind: "whole number",
+        configKey: "jelou:retryBaseDelayMs",
+        envVar: "JELOU_RETRY_BASE_DELAY_MS",
+        defaultValue: 250,
+        min: 1,
+        max: 60_000,
         doc: "First backoff delay before a retry, in milliseconds; each retry doubles it, plus up to 20 % jitter, and a `Retry-After` is honoured.",
     },
     maxRequestsPerSecond: {
         // No default: the governor (governor.ts) learns the limit from Jelou's 429s.
-        kind: "whole number", configKey: "jelou:maxRequestsPerSecond", envVar: "JELOU_MAX_REQUESTS_PER_SECOND", min: 1, max: 10_000,
-        doc: "A known rate limit of the Jelou account, in requests per second: the provider never sends more in any one second, " +
+        kind: "whole number",
+        configKey: "jelou:maxRequestsPerSecond",
+        envVar: "JELOU_MAX_REQUESTS_PER_SECOND",
+        min: 1,
+        max: 10_000,
+        doc:
+            "A known rate limit of the Jelou account, in requests per second: the provider never sends more in any one second, " +
             "for all the resources of the run that use the account. Without it the provider learns the limit from Jelou's 429s.",
     },
     detectDrift: {
-        kind: "flag", configKey: "jelou:detectDrift", envVar: "JELOU_DETECT_DRIFT", defaultValue: false,
+        kind: "flag",
+        configKey: "jelou:detectDrift",
+        envVar: "JELOU_DETECT_DRIFT",
+        defaultValue: false,
         doc: "Make `pulumi refresh` ask Jelou (one GET) instead of returning the state as it is; an integration deleted outside Pulumi then leaves the state.",
     },
 } as const satisfies Record<string, SettingSpec>;
@@ -91,8 +131,7 @@ export const SETTING_KEYS = Object.keys(CONNECTION_SETTINGS) as SettingKey[];
 
 type KindOf<K extends SettingKey> = (typeof CONNECTION_SETTINGS)[K]["kind"];
 /** The value a setting has once judged. */
-export type SettingValue<K extends SettingKey> =
-    KindOf<K> extends "whole number" ? number : KindOf<K> extends "flag" ? boolean : string;
+export type SettingValue<K extends SettingKey> = KindOf<K> extends "whole number" ? number : KindOf<K> extends "flag" ? boolean : string;
 
 export type Judgement<K extends SettingKey> = { value: SettingValue<K>; problem?: undefined } | { problem: string };
 
@@ -101,10 +140,14 @@ export const DEFAULT_BASE_URL = CONNECTION_SETTINGS.baseUrl.defaultValue;
 /** The name of a setting where the user gave it: what to look for, and where to change it. */
 export function settingName(key: SettingKey, source: SettingSource): string {
     switch (source) {
-        case "resource": return `the resource's ${key}`;
-        case "config": return `stack config ${CONNECTION_SETTINGS[key].configKey}`;
-        case "environment": return CONNECTION_SETTINGS[key].envVar;
-        case "earlier-state": return `the ${key} kept in the state by pulumi-jelou 0.1.0`;
+        case "resource":
+            return `the resource's ${key}`;
+        case "config":
+            return `stack config ${CONNECTION_SETTINGS[key].configKey}`;
+        case "environment":
+            return CONNECTION_SETTINGS[key].envVar;
+        case "earlier-state":
+            return `the ${key} kept in the state by pulumi-jelou 0.1.0`;
     }
 }
 
@@ -158,7 +201,6 @@ export function judgeSetting<K extends SettingKey>(key: K, raw: unknown, source:
     }
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -171,10 +213,13 @@ export function secretValueProblem(property: string, value: string, { minLength 
     // HTTP headers carry bytes, not characters: anything else is sent mangled (axios writes Latin-1 at best).
     const foreign = firstNonPrintableAscii(value);
     if (foreign !== undefined) {
-        return `${property} contains a character outside printable ASCII (at position ${foreign + 1}), which would be sent mangled: ` +
-            "copy the value again from where it was issued";
+        return (
+            `${property} contains a character outside printable ASCII (at position ${foreign + 1}), which would be sent mangled: ` +
+            "copy the value again from where it was issued"
+        );
     }
-    if (value.length < minLength) return `${property} is too short to be real (at least ${minLength} characters): check that it is the whole value`;
+    if (value.length < minLength)
+        return `${property} is too short to be real (at least ${minLength} characters): check that it is the whole value`;
     if (value.length > MAX_SECRET_LENGTH) return `${property} must be at most ${MAX_SECRET_LENGTH} characters`;
     return undefined;
 }
@@ -217,21 +262,29 @@ export function baseUrlProblem(value: string, name = "baseUrl"): string | undefi
         return `${name} must be an absolute URL such as ${DEFAULT_BASE_URL}`;
     }
     // It is stored in plain state and shown in previews: no credential may ride in it.
-    if (url.username || url.password) return `${name} must not contain a user or password: give credentials as apiKey or clientId + clientSecret`;
+    if (url.username || url.password)
+        return `${name} must not contain a user or password: give credentials as apiKey or clientId + clientSecret`;
     if (url.search || url.hash || /[?#]/.test(value)) {
-        return `${name} must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as ` + DEFAULT_BASE_URL;
+        return (
+            `${name} must not have a query (?…) or a fragment (#…): give only the address before /v1/external-support, such as ` +
+            DEFAULT_BASE_URL
+        );
     }
     // The provider adds /v1/external-support/...: a /v1 step in baseUrl would call /v1/v1/...
     const v1 = /(^|\/)v1(\/|$)/i.exec(url.pathname);
     if (v1) {
-        return `${name} must be the address before /v1/external-support, which the provider adds itself: ` +
-            `use ${url.origin}${trimTrailing(url.pathname.slice(0, v1.index), "/")}`;
+        return (
+            `${name} must be the address before /v1/external-support, which the provider adds itself: ` +
+            `use ${url.origin}${trimTrailing(url.pathname.slice(0, v1.index), "/")}`
+        );
     }
     if (url.protocol === "https:") return undefined;
     if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol === "http:") {
-        return `${name} must use https: (plain http: is allowed only for a loopback host such as 127.0.0.1, ` +
-            "so that credentials never travel in clear text)";
+        return (
+            `${name} must use https: (plain http: is allowed only for a loopback host such as 127.0.0.1, ` +
+            "so that credentials never travel in clear text)"
+        );
     }
     return `${name} must be an https: URL such as ${DEFAULT_BASE_URL}`;
 }

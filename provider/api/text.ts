@@ -54,7 +54,7 @@ export function clip(text: string, max: number): string {
 }
 
 // Whitespace (Unicode's), C0 and C1 controls, DEL, and the invisible format characters (zero-width, bidi, BOM).
- 
+
 const INVISIBLE = /[\s\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 /** The first whitespace, control or invisible character, as a position and a name, or undefined. */

@@ -130,7 +130,8 @@ function contentProblem(type: MessageType, content: unknown): string | undefined
 /** Why a message `value` ({ id, type, content }) is not a documented one, or undefined. */
 export function messageValueProblem(value: unknown): string | undefined {
     if (!isObject(value) || !isString(value.id)) return "value is not { id, type, content }";
-    if (!MESSAGE_TYPES.includes(value.type as MessageType)) return `value.type ${JSON.stringify(value.type)} is not a documented message type`;
+    if (!MESSAGE_TYPES.includes(value.type as MessageType))
+        return `value.type ${JSON.stringify(value.type)} is not a documented message type`;
     return contentProblem(value.type as MessageType, value.content);
 }
 
@@ -193,7 +194,11 @@ export function classifyEvent(raw: unknown): JelouEvent {
         if (!isObject(raw)) return { kind: "unknown", raw, why: "the event is not a JSON object" };
         if (raw.event_type === "message") return { kind: "unknown", raw, why: `message event: ${messageProblem(raw)}` };
         if (raw.event === "conversation.start" || raw.event === "conversation.close") {
-            return { kind: "unknown", raw, why: `${raw.event} event: ${conversationEventProblem(raw, raw.event === "conversation.close")}` };
+            return {
+                kind: "unknown",
+                raw,
+                why: `${raw.event} event: ${conversationEventProblem(raw, raw.event === "conversation.close")}`,
+            };
         }
         const name = isString(raw.event) ? raw.event : isString(raw.event_type) ? raw.event_type : undefined;
         return { kind: "unknown", raw, why: name ? `undocumented event "${name}"` : "no event or event_type field" };
@@ -218,7 +223,10 @@ export function parseEvent(
 ): ParseResult {
     let body: Buffer;
     try {
-        body = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+        body =
+            typeof rawBody === "string"
+                ? Buffer.from(rawBody, "utf8")
+                : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
     } catch {
         return { ok: false, reason: "not-json", message: "the body is neither a string nor bytes" };
     }

@@ -15,8 +15,7 @@ export type SignatureFailureReason = "missing-header" | "malformed-header" | "mi
 
 export type SignatureCheck =
     /** `secretIndex`: which of the secrets matched, when several were given. */
-    | { valid: true; secretIndex?: number }
-    | { valid: false; reason: SignatureFailureReason; message: string };
+    { valid: true; secretIndex?: number } | { valid: false; reason: SignatureFailureReason; message: string };
 
 /** The header value for a body: `sha256=<hex>`. Sign the exact bytes you send. */
 export function signPayload(body: string | Buffer, signingSecret: string): string {

@@ -8,7 +8,16 @@
  * values win and the stored ones are the last resort.
  */
 import { NO_CREDENTIALS_HELP } from "../api/errors";
-import { CONNECTION_SETTINGS, DEFAULT_BASE_URL, isSettingGiven, judgeSetting, SettingKey, settingName, SettingSource, SETTING_KEYS } from "../api/settings";
+import {
+    CONNECTION_SETTINGS,
+    DEFAULT_BASE_URL,
+    isSettingGiven,
+    judgeSetting,
+    SettingKey,
+    settingName,
+    SettingSource,
+    SETTING_KEYS,
+} from "../api/settings";
 import { CheckFailure, isUnknown } from "./validation";
 import { JelouCredentials, RequestSettings } from "../api/types";
 
@@ -21,7 +30,13 @@ export interface StackConfig {
 export type CredentialSource = SettingSource;
 
 export const CREDENTIAL_KEYS = ["apiKey", "clientId", "clientSecret"] as const;
-export const REQUEST_SETTING_KEYS = ["maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs", "maxRequestsPerSecond"] as const;
+export const REQUEST_SETTING_KEYS = [
+    "maxAttempts",
+    "requestTimeoutMs",
+    "totalTimeoutMs",
+    "retryBaseDelayMs",
+    "maxRequestsPerSecond",
+] as const;
 /** Every property that says how Jelou is called, rather than what the integration is: the table in api/settings.ts. */
 export const CONNECTION_KEYS: readonly SettingKey[] = SETTING_KEYS;
 export type ConnectionKey = SettingKey;
@@ -74,7 +89,10 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
     const fail = (property: string, reason: string) => failures.push({ property, reason });
     const sources: Source[] = [
         { name: "resource", values: given },
-        { name: "config", values: Object.fromEntries(SETTING_KEYS.map((key) => [key, readConfig(config, CONNECTION_SETTINGS[key].configKey)])) },
+        {
+            name: "config",
+            values: Object.fromEntries(SETTING_KEYS.map((key) => [key, readConfig(config, CONNECTION_SETTINGS[key].configKey)])),
+        },
         { name: "environment", values: Object.fromEntries(SETTING_KEYS.map((key) => [key, env[CONNECTION_SETTINGS[key].envVar]])) },
         { name: "earlier-state", values: earlier ?? {} },
     ];
@@ -118,9 +136,12 @@ export function resolveConnection({ given, earlier, config, env, requireCredenti
             else credentials[key] = judgement.value;
         }
         if (!has("apiKey") && has("clientId") !== has("clientSecret")) {
-            const [missing, other] = has("clientId") ? ["clientSecret", "clientId"] as const : ["clientId", "clientSecret"] as const;
-            fail(missing, `${settingName(missing, from)} is required with ${settingName(other, from)} ` +
-                "(credentials come whole from one place): set it there too, or use an apiKey instead");
+            const [missing, other] = has("clientId") ? (["clientSecret", "clientId"] as const) : (["clientId", "clientSecret"] as const);
+            fail(
+                missing,
+                `${settingName(missing, from)} is required with ${settingName(other, from)} ` +
+                    "(credentials come whole from one place): set it there too, or use an apiKey instead",
+            );
         }
     }
 
@@ -147,9 +168,11 @@ export function credentialsHint(connection: Pick<Connection, "credentials" | "cr
         case "environment":
             return `they came from ${names} in the environment of the Pulumi CLI: export valid ones`;
         case "earlier-state":
-            return `they came from ${names}, since neither stack config jelou:* nor JELOU_* gives any now: ` +
+            return (
+                `they came from ${names}, since neither stack config jelou:* nor JELOU_* gives any now: ` +
                 `set valid ones with ${setConfig} (or ${settingName(keys[0], "environment")}); ` +
-                "they are used from then on, and the next `pulumi up` stops keeping credentials in the state";
+                "they are used from then on, and the next `pulumi up` stops keeping credentials in the state"
+            );
     }
 }
 

@@ -103,7 +103,12 @@ export function isStandInId(id: string | undefined, projectId: string): boolean 
 }
 
 /** Creates the project's integration (see the diagram above). */
-export function createIntegration(client: JelouClient, projectId: string, fields: DeclaredFields, options: CreateOptions): Promise<CreatedResult> {
+export function createIntegration(
+    client: JelouClient,
+    projectId: string,
+    fields: DeclaredFields,
+    options: CreateOptions,
+): Promise<CreatedResult> {
     return new CreateSaga(client, projectId, fields, options).run({ step: "send", round: 1 });
 }
 
@@ -141,11 +146,20 @@ class CreateSaga {
         let state = start;
         for (;;) {
             switch (state.step) {
-                case "send": state = await this.send(state.round); break;
-                case "check": state = await this.check(state.round, state.cause, state.said); break;
-                case "learn-secret": state = await this.learnSecret(state.integration); break;
-                case "adopt": state = await this.adopt(state.existing); break;
-                case "done": return state.result;
+                case "send":
+                    state = await this.send(state.round);
+                    break;
+                case "check":
+                    state = await this.check(state.round, state.cause, state.said);
+                    break;
+                case "learn-secret":
+                    state = await this.learnSecret(state.integration);
+                    break;
+                case "adopt":
+                    state = await this.adopt(state.existing);
+                    break;
+                case "done":
+                    return state.result;
             }
         }
     }
@@ -195,7 +209,9 @@ class CreateSaga {
         const known = { ...said, webhookUrl: this.fields.webhookUrl, authType: this.fields.authType, createWindow: this.window };
         const verdict = ownership(known, remote);
         if (verdict.ours === true) {
-            this.log(`pulumi-jelou: project ${this.projectId} has our integration (same ${verdict.by}); regenerating its secret, the only way to learn it`);
+            this.log(
+                `pulumi-jelou: project ${this.projectId} has our integration (same ${verdict.by}); regenerating its secret, the only way to learn it`,
+            );
             return { step: "learn-secret", integration: { ...said, ...remote } };
         }
         if (this.options.adoptExisting) return { step: "adopt", existing: remote };
@@ -232,7 +248,9 @@ class CreateSaga {
 
     private done(integration: RemoteIntegration, secret: { signingSecret: string; secretIssuedAt: string }): State {
         if (integration.id === undefined) {
-            this.log(`pulumi-jelou: Jelou did not say the id of project ${this.projectId}'s integration; using ${standInId(this.projectId)}`);
+            this.log(
+                `pulumi-jelou: Jelou did not say the id of project ${this.projectId}'s integration; using ${standInId(this.projectId)}`,
+            );
         }
         return { step: "done", result: { ...integration, id: integration.id ?? standInId(this.projectId), ...secret } };
     }
@@ -254,7 +272,12 @@ class CreateSaga {
 }
 
 function describe(remote: RemoteIntegration): string {
-    const parts = [remote.id && `id ${remote.id}`, remote.webhookUrl && `webhook ${remote.webhookUrl}`, remote.authType, remote.createdAt && `created ${remote.createdAt}`];
+    const parts = [
+        remote.id && `id ${remote.id}`,
+        remote.webhookUrl && `webhook ${remote.webhookUrl}`,
+        remote.authType,
+        remote.createdAt && `created ${remote.createdAt}`,
+    ];
     return parts.filter(Boolean).join(", ") || "no details";
 }
 

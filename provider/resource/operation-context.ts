@@ -7,7 +7,15 @@
 import { JelouClient } from "../api/client";
 import { JelouError } from "../api/errors";
 import { governorFor } from "../api/governor";
-import { Connection, ConnectionKey, ConnectionResolution, CREDENTIAL_KEYS, credentialsHint, resolveConnection, StackConfig } from "./connection";
+import {
+    Connection,
+    ConnectionKey,
+    ConnectionResolution,
+    CREDENTIAL_KEYS,
+    credentialsHint,
+    resolveConnection,
+    StackConfig,
+} from "./connection";
 
 export interface OperationSources {
     /** The connection settings given on the resource (its inputs, or state written from 0.2.0 on). */
@@ -62,7 +70,10 @@ export class OperationContext {
             totalTimeoutMs: connection.totalTimeoutMs,
             retryBaseDelayMs: connection.retryBaseDelayMs,
             // One per account for the whole host process: every operation's attempts wait in the same queue.
-            governor: governorFor(connection.baseUrl, connection.credentials, { maxRequestsPerSecond: connection.maxRequestsPerSecond, report: this.log }),
+            governor: governorFor(connection.baseUrl, connection.credentials, {
+                maxRequestsPerSecond: connection.maxRequestsPerSecond,
+                report: this.log,
+            }),
             credentialsHint: credentialsHint(connection),
             redact: [...this.secrets, ...earlierCredentials].filter((v): v is string => typeof v === "string"),
             // Throttled retries are the governor's to report, once in a while, not one line each.

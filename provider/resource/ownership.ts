@@ -65,7 +65,8 @@ export function ownership(known: KnownIntegration, remote: RemoteIntegration): V
         createdWhileOursWasSent = true;
     }
     const weak = weakEvidence(known, remote);
-    if (weak === "same" && createdWhileOursWasSent) return { ours: true, by: "webhook and auth type, created while ours was being created" };
+    if (weak === "same" && createdWhileOursWasSent)
+        return { ours: true, by: "webhook and auth type, created while ours was being created" };
     if (known.consent) return { ours: true, by: "adoptExisting (Jelou cannot show whose it is)" };
     switch (weak) {
         case "same":
@@ -75,8 +76,10 @@ export function ownership(known: KnownIntegration, remote: RemoteIntegration): V
                     ? "the same webhook and auth type, but Jelou does not say when it was created"
                     : "the same webhook and auth type, which another stack's integration may share",
             };
-        case "different": return { ours: undefined, by: "another webhook or auth type, which a change outside Pulumi also makes" };
-        default: return { ours: undefined, by: "nothing Jelou said can be compared" };
+        case "different":
+            return { ours: undefined, by: "another webhook or auth type, which a change outside Pulumi also makes" };
+        default:
+            return { ours: undefined, by: "nothing Jelou said can be compared" };
     }
 }
 

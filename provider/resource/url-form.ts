@@ -33,8 +33,15 @@ export function sameUrl(a: string, b: string): boolean {
 }
 
 function isUnreserved(code: number): boolean {
-    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) ||
-        code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e;
+    return (
+        (code >= 0x41 && code <= 0x5a) ||
+        (code >= 0x61 && code <= 0x7a) ||
+        (code >= 0x30 && code <= 0x39) ||
+        code === 0x2d ||
+        code === 0x2e ||
+        code === 0x5f ||
+        code === 0x7e
+    );
 }
 
 function hexValue(char: string): number {

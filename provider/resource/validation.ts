@@ -1,5 +1,13 @@
 import { AUTH_TYPES, DEFAULT_BASE_URL } from "../api/types";
-import { CONNECTION_SETTINGS, invisibleCharacterProblem, isLoopbackHost, isSettingGiven, MAX_URL_LENGTH, secretValueProblem, SETTING_KEYS } from "../api/settings";
+import {
+    CONNECTION_SETTINGS,
+    invisibleCharacterProblem,
+    isLoopbackHost,
+    isSettingGiven,
+    MAX_URL_LENGTH,
+    secretValueProblem,
+    SETTING_KEYS,
+} from "../api/settings";
 import { UNKNOWN } from "./types";
 import { trimTrailing } from "../api/text";
 
@@ -44,7 +52,11 @@ export function validateInputs(news: Record<string, unknown>, { baseUrl: fallbac
         } else if (projectId.length > MAX_PROJECT_ID_LENGTH) {
             fail("projectId", `projectId must be at most ${MAX_PROJECT_ID_LENGTH} characters`);
         } else {
-            const problem = invisibleCharacterProblem("projectId", projectId, "set it to the Jelou project (brain) id alone, with no spaces");
+            const problem = invisibleCharacterProblem(
+                "projectId",
+                projectId,
+                "set it to the Jelou project (brain) id alone, with no spaces",
+            );
             if (problem) fail("projectId", problem);
         }
     }
@@ -62,11 +74,20 @@ export function validateInputs(news: Record<string, unknown>, { baseUrl: fallbac
         if (authType === "no_auth" && given) {
             fail("authorization", 'authorization must not be set when authType is "no_auth": remove it, or set authType');
         } else if (authType !== "no_auth" && !given) {
-            fail("authorization", `authorization is required when authType is "${authType}": set the credential Jelou sends to the webhook`);
+            fail(
+                "authorization",
+                `authorization is required when authType is "${authType}": set the credential Jelou sends to the webhook`,
+            );
         }
     }
     const authorizationFailed = failures.some((f) => f.property === "authorization");
-    if (!authorizationFailed && !isUnknown(authorization) && authorization !== undefined && authorization !== null && authorization !== "") {
+    if (
+        !authorizationFailed &&
+        !isUnknown(authorization) &&
+        authorization !== undefined &&
+        authorization !== null &&
+        authorization !== ""
+    ) {
         if (typeof authorization !== "string") fail("authorization", "authorization must be a string");
         else {
             const problem = secretValueProblem("authorization", authorization);
@@ -78,7 +99,8 @@ export function validateInputs(news: Record<string, unknown>, { baseUrl: fallbac
     for (const key of SETTING_KEYS) {
         const value = news[key];
         if (!isSettingGiven(key, value, "resource")) continue;
-        inputs[key] = CONNECTION_SETTINGS[key].kind === "url" && typeof value === "string" && !isUnknown(value) ? trimTrailing(value, "/") : value;
+        inputs[key] =
+            CONNECTION_SETTINGS[key].kind === "url" && typeof value === "string" && !isUnknown(value) ? trimTrailing(value, "/") : value;
     }
     // The webhook may be a loopback http: URL when the Jelou called is local.
     const given = news.baseUrl === null || news.baseUrl === "" ? undefined : news.baseUrl;
@@ -114,11 +136,13 @@ function checkRotationTriggers(value: unknown, inputs: Record<string, unknown>, 
         inputs.rotationTriggers = value;
         return;
     }
-    const reason = "rotationTriggers must be a map of strings, numbers or booleans, such as { version: 3 } or { month: \"2026-11\" }";
+    const reason = 'rotationTriggers must be a map of strings, numbers or booleans, such as { version: 3 } or { month: "2026-11" }';
     if (typeof value !== "object" || Array.isArray(value)) return void fail("rotationTriggers", reason);
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length > MAX_TRIGGERS) return void fail("rotationTriggers", `rotationTriggers must have at most ${MAX_TRIGGERS} entries`);
-    const bad = entries.find(([, v]) => !(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))));
+    const bad = entries.find(
+        ([, v]) => !(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))),
+    );
     if (bad) return void fail("rotationTriggers", `${reason}; rotationTriggers.${bad[0]} is not one`);
     if (entries.length > 0) inputs.rotationTriggers = Object.fromEntries(entries.map(([k, v]) => [k, String(v)]));
 }

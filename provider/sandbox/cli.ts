@@ -82,7 +82,8 @@ function credentials(values: Values) {
 
 function count(values: Values, flag: "port" | "latency" | "delivery-timeout", max: number): number {
     const value = Number(values[flag]);
-    if (!Number.isInteger(value) || value < 0 || value > max) throw new UsageError(`--${flag} must be a whole number from 0 to ${max}, got "${values[flag]}"`);
+    if (!Number.isInteger(value) || value < 0 || value > max)
+        throw new UsageError(`--${flag} must be a whole number from 0 to ${max}, got "${values[flag]}"`);
     return value;
 }
 
@@ -134,7 +135,8 @@ async function serve(values: Values): Promise<void> {
         });
     } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code === "EADDRINUSE") throw new CommandError(`port ${port} on 127.0.0.1 is in use: pick another with --port (0 picks a free one)`);
+        if (code === "EADDRINUSE")
+            throw new CommandError(`port ${port} on 127.0.0.1 is in use: pick another with --port (0 picks a free one)`);
         throw new CommandError(`could not start: ${(error as Error).message}`);
     }
     console.log(`Local Jelou listening: JELOU_BASE_URL=${sandbox.url}`);
@@ -182,7 +184,9 @@ async function call(values: Values, method: string, path: string, body?: unknown
     if (!response.ok) {
         const said = answer.message;
         const messages = Array.isArray(said) ? said.filter((m) => typeof m === "string").join("; ") : typeof said === "string" ? said : "";
-        throw new CommandError(`the local Jelou answered ${response.status} to ${method} ${new URL(url).pathname}${messages ? `: ${messages}` : ""}`);
+        throw new CommandError(
+            `the local Jelou answered ${response.status} to ${method} ${new URL(url).pathname}${messages ? `: ${messages}` : ""}`,
+        );
     }
     return { status: response.status, answer };
 }
@@ -197,7 +201,8 @@ const FAILURE_HINT: Record<DeliveryFailureKind, string> = {
 };
 
 function statusHint(status: number): string {
-    if (status === 401 || status === 403) return "it refused the event: check it verifies with the current signing secret and expects the webhook's auth header";
+    if (status === 401 || status === 403)
+        return "it refused the event: check it verifies with the current signing secret and expects the webhook's auth header";
     if (status >= 300 && status < 400) return "the local Jelou does not follow redirects: give the final URL as webhookUrl";
     if (status >= 500) return "the receiver failed: see its log";
     return "a receiver must answer 2xx to an event it accepts";
@@ -207,11 +212,16 @@ function statusHint(status: number): string {
 async function create(values: Values): Promise<void> {
     need(values, "create", "project");
     if (!values.webhook) throw new UsageError("create needs --webhook (the URL Jelou sends events to)");
-    const body: Record<string, unknown> = { webhookUrl: values.webhook, authType: values["auth-type"] ?? (values.authorization ? "bearer" : "no_auth") };
+    const body: Record<string, unknown> = {
+        webhookUrl: values.webhook,
+        authType: values["auth-type"] ?? (values.authorization ? "bearer" : "no_auth"),
+    };
     if (values.authorization !== undefined) body.authorization = values.authorization;
     const { answer } = await call(values, "POST", `/v1/external-support/${encodeURIComponent(values.project!)}`, body);
     const data = conversationData(answer);
-    console.log(`Integration ${data.id} created for project ${data.brainId} -> ${place(String(data.webhookUrl))} (${data.authType ?? body.authType})`);
+    console.log(
+        `Integration ${data.id} created for project ${data.brainId} -> ${place(String(data.webhookUrl))} (${data.authType ?? body.authType})`,
+    );
     console.log(`signingSecret (shown once, as Jelou does): ${data.signingSecret}`);
 }
 
@@ -225,8 +235,12 @@ async function sendEvent(values: Values): Promise<void> {
         const type = values.type ?? "text";
         const messageTypes: readonly string[] = MESSAGE_TYPES;
         if (type === "conversation.start" || type === "conversation.close") request = { type };
-        else if (type === "message" || messageTypes.includes(type)) request = { type: "message", messageType: type === "message" ? "text" : type };
-        else throw new UsageError(`--type must be one of ${[...MESSAGE_TYPES, "conversation.start", "conversation.close"].join(", ")}, got "${type}"`);
+        else if (type === "message" || messageTypes.includes(type))
+            request = { type: "message", messageType: type === "message" ? "text" : type };
+        else
+            throw new UsageError(
+                `--type must be one of ${[...MESSAGE_TYPES, "conversation.start", "conversation.close"].join(", ")}, got "${type}"`,
+            );
         if (values.text !== undefined) {
             if (request.messageType !== "text") throw new UsageError("--text goes with a text message (--type text)");
             request.content = { body: values.text };
@@ -234,13 +248,20 @@ async function sendEvent(values: Values): Promise<void> {
         if (values.conversation) request.conversationId = values.conversation;
     }
     const { answer } = await call(values, "POST", `/__sandbox/events/${encodeURIComponent(values.project!)}`, request);
-    const delivery = (answer.data ?? answer) as { url: string; event: string; status?: number; error?: string; failure?: DeliveryFailureKind };
+    const delivery = (answer.data ?? answer) as {
+        url: string;
+        event: string;
+        status?: number;
+        error?: string;
+        failure?: DeliveryFailureKind;
+    };
     const where = place(delivery.url);
     if (delivery.status === undefined) {
         const kind = delivery.failure ?? "other";
         throw new CommandError(`the event was not delivered to ${where}: ${kind}: ${delivery.error}; ${FAILURE_HINT[kind]}`);
     }
-    if (delivery.status >= 300) throw new CommandError(`the receiver at ${where} answered ${delivery.status} to ${delivery.event}: ${statusHint(delivery.status)}`);
+    if (delivery.status >= 300)
+        throw new CommandError(`the receiver at ${where} answered ${delivery.status} to ${delivery.event}: ${statusHint(delivery.status)}`);
     console.log(`Event ${delivery.event} delivered to ${where}: the receiver answered ${delivery.status}`);
 }
 

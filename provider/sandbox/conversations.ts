@@ -9,13 +9,7 @@ import { randomUUID } from "crypto";
 import { messageValueProblem, MessageValue } from "../receiver/events";
 import { verifySignature } from "../receiver/signature";
 import type { AnswerShape, SandboxIntegration } from "./api";
-import {
-    conversationCloseEvent,
-    conversationStartEvent,
-    objectId,
-    Participant,
-    SandboxConversation,
-} from "./delivery";
+import { conversationCloseEvent, conversationStartEvent, objectId, Participant, SandboxConversation } from "./delivery";
 
 /** A reply the panel sent to a user through Jelou, accepted (its signature was valid). */
 export interface PanelReply {
@@ -116,7 +110,10 @@ export class SandboxConversations {
     /** The active conversation of a project, bot and user, if any. */
     active(projectId: string, botId?: string, userId?: string): SandboxConversation | undefined {
         const matching = [...this.conversations.values()].filter(
-            (c) => c.projectId === projectId && c.state === "active" && (botId === undefined || c.bot.id === botId) &&
+            (c) =>
+                c.projectId === projectId &&
+                c.state === "active" &&
+                (botId === undefined || c.bot.id === botId) &&
                 (userId === undefined || c.contact.id === userId),
         );
         return matching.at(-1);
@@ -129,7 +126,11 @@ export class SandboxConversations {
      */
     reply(raw: Buffer, signature: string | string[] | undefined): FlowAnswer {
         const integrations = [...this.integrations.values()];
-        const check = verifySignature(raw, signature, integrations.map((i) => i.signingSecret));
+        const check = verifySignature(
+            raw,
+            signature,
+            integrations.map((i) => i.signingSecret),
+        );
         if (!check.valid) {
             const why = check.reason === "missing-secret" ? "no integration holds a signing secret" : check.message;
             return { status: 401, answer: { message: [`Unauthorized: ${why}`] } };
@@ -147,7 +148,9 @@ export class SandboxConversations {
         }
         const problems = replyProblems(body);
         if (problems.length > 0) return { status: 422, answer: { message: problems } };
-        const conversation = [...this.conversations.values()].reverse().find((c) => c.projectId === signer.brainId && c.roomId === body.room_id);
+        const conversation = [...this.conversations.values()]
+            .reverse()
+            .find((c) => c.projectId === signer.brainId && c.roomId === body.room_id);
         this.replies.push({
             projectId: signer.brainId,
             roomId: body.room_id as string,
@@ -195,7 +198,8 @@ export class SandboxConversations {
         conversation.state = "closed";
         conversation.endAt = new Date().toISOString();
         conversation.endedReason = "closed_by_operator";
-        if (body.redirectPayload !== undefined) conversation.redirectPayload = body.redirectPayload as SandboxConversation["redirectPayload"];
+        if (body.redirectPayload !== undefined)
+            conversation.redirectPayload = body.redirectPayload as SandboxConversation["redirectPayload"];
         return {
             status: 200,
             answer: shaped(shape, conversationView(conversation), "Conversation closed"),

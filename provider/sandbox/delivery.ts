@@ -5,13 +5,7 @@
  * calls for, so a receiver can be tested end to end without Jelou.
  */
 import { randomBytes, randomUUID } from "crypto";
-import {
-    ConversationCloseEvent,
-    ConversationStartEvent,
-    MessageEvent,
-    MessageType,
-    MessageValue,
-} from "../receiver/events";
+import { ConversationCloseEvent, ConversationStartEvent, MessageEvent, MessageType, MessageValue } from "../receiver/events";
 import { signPayload } from "../receiver/signature";
 import { AuthType } from "../api/types";
 

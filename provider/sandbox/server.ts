@@ -244,7 +244,9 @@ export class JelouSandbox {
         const type = request.messageType ?? "text";
         if (!MESSAGE_TYPES.includes(type)) throw new SandboxError(`Unknown message type "${type}": one of ${MESSAGE_TYPES.join(", ")}.`);
         if (request.conversationId !== undefined && conversation.state !== "active") {
-            throw new SandboxError(`Conversation ${request.conversationId} is closed: Jelou sends messages only during an active conversation.`);
+            throw new SandboxError(
+                `Conversation ${request.conversationId} is closed: Jelou sends messages only during an active conversation.`,
+            );
         }
         const content = request.content ?? SAMPLE_CONTENT[type];
         const problem = messageValueProblem({ id: "x", type, content });
@@ -315,7 +317,14 @@ export class JelouSandbox {
         }
         const at = pathOnly.indexOf(API_PREFIX);
         if (at < 0 || !SERVED_PREFIXES.includes(pathOnly.slice(0, at))) {
-            return [404, { message: [`Not found: the API is at ${SERVED_PREFIXES.map((p) => `${p}${API_PREFIX}`).join(", ")} (baseUrl is the address before /v1/external-support)`] }];
+            return [
+                404,
+                {
+                    message: [
+                        `Not found: the API is at ${SERVED_PREFIXES.map((p) => `${p}${API_PREFIX}`).join(", ")} (baseUrl is the address before /v1/external-support)`,
+                    ],
+                },
+            ];
         }
         if (!this.authorized(headers)) return [401, { message: ["Unauthorized: invalid or missing credentials"] }];
         const rest = pathOnly.slice(at + API_PREFIX.length);
@@ -328,13 +337,15 @@ export class JelouSandbox {
                 return [400, { message: ["Malformed projectId"] }];
             }
             const answer = this.flow.handle(entry.method, projectId, more.join("/"), raw, this.shape);
-            if (answer.event && answer.status === 200) await this.deliver(this.api.store.get(projectId)!, answer.event.name, answer.event.body);
+            if (answer.event && answer.status === 200)
+                await this.deliver(this.api.store.get(projectId)!, answer.event.name, answer.event.body);
             return this.answered(answer);
         }
         const [status, answer] = this.api.handle(entry.method, rest, raw, this.shape);
         const messages = (answer as { message?: unknown }).message;
         if (status === 422 && Array.isArray(messages) && messages.includes(HTTP_WEBHOOK_REFUSED)) {
-            entry.hint = "a plain-http webhook was refused: start jelou-sandbox with --allow-http-webhooks to accept http: webhooks on loopback";
+            entry.hint =
+                "a plain-http webhook was refused: start jelou-sandbox with --allow-http-webhooks to accept http: webhooks on loopback";
         }
         return [status, answer];
     }
@@ -382,7 +393,13 @@ export class JelouSandbox {
         return (this.options.clients ?? []).some((c) => decoded === `${c.clientId}:${c.clientSecret}`);
     }
 
-    private send(res: http.ServerResponse, entry: LoggedRequest, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+    private send(
+        res: http.ServerResponse,
+        entry: LoggedRequest,
+        status: number,
+        payload: unknown,
+        headers: Record<string, string> = {},
+    ): void {
         entry.status = status;
         // Success bodies come shaped from the API; every failure is Jelou's failure envelope.
         const record = payload as Record<string, unknown>;

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { createReceiver, SecretFile } from "../../examples/wired-secret/receiver";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -46,10 +46,12 @@ function stack(projectId: string, webhookUrl: string, version: string) {
     return {
         env: {
             JELOU_TEST_SPEC: JSON.stringify({
-                integrations: [{
-                    name: "support",
-                    args: { projectId, webhookUrl, authType: "bearer", authorization: WEBHOOK_TOKEN, rotationTriggers: { version } },
-                }],
+                integrations: [
+                    {
+                        name: "support",
+                        args: { projectId, webhookUrl, authType: "bearer", authorization: WEBHOOK_TOKEN, rotationTriggers: { version } },
+                    },
+                ],
             }),
             JELOU_API_KEY: API_KEY,
             JELOU_BASE_URL: sandbox.url,

@@ -64,7 +64,11 @@ beforeEach(() => {
 it("follows a conversation: start, messages answered through Jelou (signed), close", async () => {
     const { projectId, receiver } = await setup();
     try {
-        const started = await panel("POST", `${projectId}/conversations/start`, { botId: "bot-1", userId: "user-7", initialMessage: "Hola" });
+        const started = await panel("POST", `${projectId}/conversations/start`, {
+            botId: "bot-1",
+            userId: "user-7",
+            initialMessage: "Hola",
+        });
         expect(started.status).toBe(200);
         const { _id, roomId } = started.body.data;
         expect(sandbox.deliveries.at(-1)).toMatchObject({ event: "conversation.start", status: 200 });
@@ -126,13 +130,21 @@ it("refuses hostile requests with 400, 401, 405 or 413, and keeps serving", asyn
         const event = JSON.stringify({ event: "conversation.close", timestamp: 1, project_id: projectId });
         expect(await post(event, { "x-jelou-signature": signPayload(event, "another-secret-entirely") })).toBe(401);
         expect(await post(event, { "x-jelou-signature": signPayload(event, secret), authorization: "Bearer wrong" })).toBe(401);
-        expect(await post(Buffer.from([0xff, 0xfe, 0x00]), { "x-jelou-signature": signPayload(Buffer.from([0xff, 0xfe, 0x00]), secret) })).toBe(400);
-        expect([413, "reset"]).toContain(await post(Buffer.alloc(2 * 1024 * 1024, 0x20), { "x-jelou-signature": signPayload("x", secret) }));
+        expect(
+            await post(Buffer.from([0xff, 0xfe, 0x00]), { "x-jelou-signature": signPayload(Buffer.from([0xff, 0xfe, 0x00]), secret) }),
+        ).toBe(400);
+        expect([413, "reset"]).toContain(
+            await post(Buffer.alloc(2 * 1024 * 1024, 0x20), { "x-jelou-signature": signPayload("x", secret) }),
+        );
         expect((await fetch(url)).status).toBe(405);
         // A signed event of an undocumented shape is acknowledged, and kept as unknown.
         const odd = JSON.stringify({ event: "conversation.transfer", to: "team-2" });
         expect(await post(odd, { "x-jelou-signature": signPayload(odd, secret) })).toBe(200);
-        expect(events.at(-1)).toEqual({ kind: "unknown", raw: { event: "conversation.transfer", to: "team-2" }, why: 'undocumented event "conversation.transfer"' });
+        expect(events.at(-1)).toEqual({
+            kind: "unknown",
+            raw: { event: "conversation.transfer", to: "team-2" },
+            why: 'undocumented event "conversation.transfer"',
+        });
         // Still serving the flow.
         expect((await sandbox.sendEvent(projectId)).status).toBe(200);
         expect(lines.join("\n")).not.toContain(secret);
@@ -152,7 +164,8 @@ it("reads its secret from a file once, and not again on each refused signature",
     try {
         for (let i = 0; i < 20; i++) {
             const body = `{"n":${i}}`;
-            const status = (await fetch(url, { method: "POST", body, headers: { "x-jelou-signature": signPayload(body, "wrong-secret") } })).status;
+            const status = (await fetch(url, { method: "POST", body, headers: { "x-jelou-signature": signPayload(body, "wrong-secret") } }))
+                .status;
             expect(status).toBe(401);
         }
         // The file did not change and the interval has not passed: no read after the first.

@@ -33,10 +33,18 @@ afterAll(async () => {
 
 let n = 0;
 async function integration(overrides: Record<string, unknown> = {}) {
-    const { inputs, failures } = await provider.check({}, {
-        projectId: `events-${++n}`, webhookUrl: receiverUrl, authType: "bearer", authorization: WEBHOOK_TOKEN,
-        apiKey: API_KEY, baseUrl: sandbox.url, ...overrides,
-    });
+    const { inputs, failures } = await provider.check(
+        {},
+        {
+            projectId: `events-${++n}`,
+            webhookUrl: receiverUrl,
+            authType: "bearer",
+            authorization: WEBHOOK_TOKEN,
+            apiKey: API_KEY,
+            baseUrl: sandbox.url,
+            ...overrides,
+        },
+    );
     expect(failures).toEqual([]);
     const created = await provider.create(inputs!);
     return { inputs: inputs!, id: created.id, outs: created.outs };
@@ -82,7 +90,11 @@ describe("events from the local Jelou", () => {
         });
         await new Promise<void>((resolve) => spy.listen(0, "127.0.0.1", resolve));
         const url = `http://127.0.0.1:${(spy.address() as AddressInfo).port}/`;
-        const { inputs } = await integration({ webhookUrl: url, authType, authorization: authType === "no_auth" ? undefined : WEBHOOK_TOKEN });
+        const { inputs } = await integration({
+            webhookUrl: url,
+            authType,
+            authorization: authType === "no_auth" ? undefined : WEBHOOK_TOKEN,
+        });
         await sandbox.sendEvent(inputs.projectId as string);
         spy.close();
         expect(seen).toHaveLength(1);

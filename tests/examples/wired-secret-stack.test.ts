@@ -3,7 +3,7 @@
 // only because the resource marks its secret outputs itself).
 import * as pulumi from "@pulumi/pulumi";
 import { API_KEY } from "../support/fixtures";
- 
+
 const { installCapture, settle, isSecretWrapper, unwrapSecrets } = require("../../harness/capture");
 
 const SIGNING_SECRET = "marker-wired-signing-secret-77";
@@ -35,7 +35,12 @@ it("keeps the signing secret and the webhook token secret into the Kubernetes Se
         project: "wired",
         outputsFor: (_r: Registration, args: Registration) =>
             args.type.includes("ExternalSupportIntegration")
-                ? { ...unwrapSecrets(args.inputs), __id: "integration-1", signingSecret: SIGNING_SECRET, secretRotatedAt: "2026-11-01T00:00:00Z" }
+                ? {
+                      ...unwrapSecrets(args.inputs),
+                      __id: "integration-1",
+                      signingSecret: SIGNING_SECRET,
+                      secretRotatedAt: "2026-11-01T00:00:00Z",
+                  }
                 : unwrapSecrets(args.inputs),
     });
     pulumi.runtime.setAllConfig(

@@ -6,9 +6,9 @@
 // (R = 25: at 16 in parallel the harness, on a slow machine, may not reach 50 a second.)
 // Wall time is measured by `npm run bench`, never asserted here.
 import { API_KEY, useSandbox } from "../support/fixtures";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
- 
+
 const { RateLimitedGateway } = require("../../harness/rate-limited-gateway");
 
 const PROGRAM = "programs/integrations.js";
@@ -52,7 +52,9 @@ describe.each([
         expect(created).toHaveLength(N);
         // No orphan and no stale secret: each integration Jelou holds is the one in the state, with its secret.
         for (const integration of created) {
-            const entry = engine.state.get(`urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::${integration.brainId}`);
+            const entry = engine.state.get(
+                `urn:pulumi:test::jelou-test::pulumi-nodejs:dynamic/jelou:ExternalSupportIntegration::${integration.brainId}`,
+            );
             expect(entry).toMatchObject({ id: integration.id, outputs: { signingSecret: integration.signingSecret } });
             expect(entry.initErrors).toBeUndefined();
         }
@@ -63,7 +65,9 @@ describe.each([
         const notes = (engine.log.host as string).split("\n").filter((line) => line.includes("is limiting requests"));
         expect(notes.length).toBeGreaterThanOrEqual(1);
         expect(notes.length).toBeLessThanOrEqual(1 + Math.floor(seconds / 10));
-        expect(notes[0]).toMatch(/Jelou \(127\.0\.0\.1:\d+\) is limiting requests .*: \d+ operations waiting, sending about [\d.]+ requests\/s/);
+        expect(notes[0]).toMatch(
+            /Jelou \(127\.0\.0\.1:\d+\) is limiting requests .*: \d+ operations waiting, sending about [\d.]+ requests\/s/,
+        );
         expect(engine.log.host).not.toMatch(/retrying .* after 429/);
 
         gateway.reset({ retryAfter });

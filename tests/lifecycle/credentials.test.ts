@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -20,7 +20,14 @@ function declare(projects: string[], args: Record<string, unknown> = {}) {
     return JSON.stringify({
         integrations: projects.map((projectId, i) => ({
             name: i === 0 ? "support" : `support-${i}`,
-            args: { projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, retryBaseDelayMs: 1, ...args },
+            args: {
+                projectId,
+                webhookUrl: "https://support.example.com/jelou",
+                authType: "bearer",
+                authorization: WEBHOOK_TOKEN,
+                retryBaseDelayMs: 1,
+                ...args,
+            },
         })),
     });
 }
@@ -73,7 +80,12 @@ it("a resource removed from the program in the same up as a key change is delete
     const { plan, errors } = await engine.run(PROGRAM, { env: configStack(declare([kept]), newKey) });
     expect(errors).toEqual([]);
     // The kept one's state holds no key, so a new key changes nothing in it.
-    expect(plan).toEqual(expect.arrayContaining([{ urn: URN(), op: "same" }, { urn: URN("support-1"), op: "delete" }]));
+    expect(plan).toEqual(
+        expect.arrayContaining([
+            { urn: URN(), op: "same" },
+            { urn: URN("support-1"), op: "delete" },
+        ]),
+    );
     expect(calls(sandbox)).toEqual([`GET /v1/external-support/${removed}`, `DELETE /v1/external-support/${removed}`]);
     expect(keysSent("DELETE")).toEqual([newKey]);
     expect(sandbox.integration(removed)).toBeUndefined();
@@ -123,7 +135,9 @@ it("no credentials anywhere (a pull request from a fork): the preview passes and
     const { plan, errors } = await engine.run(PROGRAM, { env });
     expect(plan).toEqual([{ urn: URN(), op: "failed" }]);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/Jelou was not called: no Jelou credentials\. Give Jelou credentials in one of three ways: the resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/);
+    expect(errors[0]).toMatch(
+        /Jelou was not called: no Jelou credentials\. Give Jelou credentials in one of three ways: the resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/,
+    );
     expect(errors[0]).not.toMatch(/apiKey: apiKey/);
     expect(sandbox.requests).toHaveLength(0);
     expect(engine.state.size).toBe(0);
@@ -134,7 +148,9 @@ it("a rejected key says where it came from and what to change, never its value",
     const revoked = freshKey();
     sandbox.revokeApiKey(revoked);
     const fromConfig = await engine.run(PROGRAM, { env: configStack(declare([`rejected-${process.pid}`]), revoked) });
-    expect(fromConfig.errors[0]).toMatch(/401.*they came from stack config jelou:apiKey: set valid ones with `pulumi config set --secret jelou:apiKey <value>`/);
+    expect(fromConfig.errors[0]).toMatch(
+        /401.*they came from stack config jelou:apiKey: set valid ones with `pulumi config set --secret jelou:apiKey <value>`/,
+    );
     const fromEnv = await engine.run(PROGRAM, {
         env: { JELOU_TEST_SPEC: declare([`rejected-env-${process.pid}`]), JELOU_API_KEY: revoked, JELOU_BASE_URL: sandbox.url },
     });
@@ -153,9 +169,20 @@ async function earlierState(project: string, storedKey: string) {
 
 /** An engine whose state holds one resource as a fixture recorded it, for a project seeded in the local Jelou. */
 async function stateFromFixture(fixture: string, project: string, placeholders: Record<string, string>) {
-    const seeded = sandbox.seed(project, { webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN });
+    const seeded = sandbox.seed(project, {
+        webhookUrl: "https://support.example.com/jelou",
+        authType: "bearer",
+        authorization: WEBHOOK_TOKEN,
+    });
     const text = fs.readFileSync(path.join(__dirname, "..", "support", "fixtures", fixture), "utf8");
-    const values = { project, id: seeded.id, createdAt: seeded.createdAt, signingSecret: seeded.signingSecret, authorization: WEBHOOK_TOKEN, ...placeholders };
+    const values = {
+        project,
+        id: seeded.id,
+        createdAt: seeded.createdAt,
+        signingSecret: seeded.signingSecret,
+        authorization: WEBHOOK_TOKEN,
+        ...placeholders,
+    };
     const filled = Object.entries(values).reduce((t, [key, value]) => t.split(`{{${key}}}`).join(value), text);
     const entry = JSON.parse(filled);
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
@@ -203,7 +230,9 @@ it("0.1.0 state in a stack that no longer gives any key: destroy uses the stored
     sandbox.revokeApiKey(storedKey);
     const env = { JELOU_TEST_SPEC: declare([project]) };
     const failed = await engine.destroy({ env });
-    expect(failed.errors[0]).toMatch(/401.*they came from the apiKey kept in the state by pulumi-jelou 0\.1\.0.*pulumi config set --secret jelou:apiKey/);
+    expect(failed.errors[0]).toMatch(
+        /401.*they came from the apiKey kept in the state by pulumi-jelou 0\.1\.0.*pulumi config set --secret jelou:apiKey/,
+    );
     expect(failed.errors[0]).not.toContain(storedKey);
     expect(keysSent("GET")).toEqual([storedKey]);
     expect(engine.state.size).toBe(1);
@@ -214,7 +243,6 @@ it("0.1.0 state in a stack that no longer gives any key: destroy uses the stored
     expect(keysSent("DELETE")).toEqual([newKey]);
     expect(sandbox.integration(project)).toBeUndefined();
 });
-
 
 it.each(["pulumi-jelou/dynamic-provider", "pulumi-jelou/dist/dynamic-provider.js"])(
     "0.2.0 state whose provider is require(%j): refresh, no-change up, rotation and destroy work",

@@ -7,7 +7,7 @@
 import { Fault } from "../../provider/sandbox/server";
 import { API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 import { HostileGateway, Misbehaviour } from "../support/hostile-gateway";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -34,7 +34,8 @@ const BAD_ANSWERS: Misbehaviour[] = [
     { kind: "truncate" },
 ];
 /** What a clear error looks like: the call, and what to do about it. */
-const CLEAR_ERROR = /Jelou API (GET|POST|PATCH|DELETE) (http:\/\/127\.0\.0\.1:\d+)?\/v1\/external-support\/soak-\d+(?!\d).*(may be retried|pulumi up|adoptExisting)/s;
+const CLEAR_ERROR =
+    /Jelou API (GET|POST|PATCH|DELETE) (http:\/\/127\.0\.0\.1:\d+)?\/v1\/external-support\/soak-\d+(?!\d).*(may be retried|pulumi up|adoptExisting)/s;
 
 const sandbox = useSandbox();
 let gateway: HostileGateway;
@@ -84,8 +85,11 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
             // Jelou's id, or the stand-in when no usable answer said it; either way Jelou's createdAt.
             if (entry.id === `project/${held!.brainId}`) standIns += 1;
             else expect(entry.id).toBe(held!.id);
-            expect({ createdAt: entry.outputs.createdAt, secret: entry.outputs.signingSecret, webhook: entry.outputs.webhookUrl })
-                .toEqual({ createdAt: held!.createdAt, secret: held!.signingSecret, webhook: held!.webhookUrl });
+            expect({ createdAt: entry.outputs.createdAt, secret: entry.outputs.signingSecret, webhook: entry.outputs.webhookUrl }).toEqual({
+                createdAt: held!.createdAt,
+                secret: held!.signingSecret,
+                webhook: held!.webhookUrl,
+            });
         }
     };
 
@@ -123,7 +127,9 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
         createsSentAgain: count(/has no integration; sending the create again/g),
         errorsThenRetriedByRerun: errors.length,
     };
-    console.log(`fault soak: ${JSON.stringify(figures)}${errors.length ? `\nerrors, each fixed by the next run:\n${errors.join("\n")}` : ""}`);
+    console.log(
+        `fault soak: ${JSON.stringify(figures)}${errors.length ? `\nerrors, each fixed by the next run:\n${errors.join("\n")}` : ""}`,
+    );
     expect(faults).toBeGreaterThan(0.2 * sandbox.requests.length);
     expect(figures.retries).toBeGreaterThan(0);
     expect(figures.recoveredCreates).toBeGreaterThan(0);
@@ -131,4 +137,3 @@ it("loses no secret and leaves no orphan under 30 % faults", async () => {
     sandbox.setRandomFaults(undefined);
     gateway.setRandom(undefined);
 }, 300_000); // each random 429 with Retry-After pauses every operation of the host (the governor)
-

@@ -1,7 +1,7 @@
 // Rotation, adoption and drift detection played through the SDK's dynamic-provider host, with the
 // package installed from its tarball; each step asserts the local Jelou's request log and the state.
 import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
- 
+
 const { LifecycleEngine, ProviderHost } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -13,10 +13,18 @@ function stack(projectId: string, args: Record<string, unknown> = {}, extraEnv: 
     return {
         env: {
             JELOU_TEST_SPEC: JSON.stringify({
-                integrations: [{
-                    name: "support",
-                    args: { projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, ...args },
-                }],
+                integrations: [
+                    {
+                        name: "support",
+                        args: {
+                            projectId,
+                            webhookUrl: "https://support.example.com/jelou",
+                            authType: "bearer",
+                            authorization: WEBHOOK_TOKEN,
+                            ...args,
+                        },
+                    },
+                ],
             }),
             JELOU_API_KEY: API_KEY,
             JELOU_BASE_URL: sandbox.url,
@@ -104,7 +112,11 @@ it("drift detection (jelou:detectDrift): refresh asks Jelou, drift shows as a di
     sandbox.clearLog();
     const repair = await engine.run(PROGRAM, declared);
     expect(repair.plan).toEqual([{ urn: URN, op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
-    expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+    expect(calls(sandbox)).toEqual([
+        `GET /v1/external-support/${project}`,
+        `DELETE /v1/external-support/${project}`,
+        `POST /v1/external-support/${project}`,
+    ]);
     expect(sandbox.integration(project)!.webhookUrl).toBe("https://support.example.com/jelou");
 
     await outOfBand("DELETE", project);
@@ -141,7 +153,12 @@ describe("inPlaceUpdates: the webhook and its auth change with one PATCH, same i
         const created = engine.state.get(URN);
         sandbox.clearLog();
 
-        const changed = stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        const changed = stack(project, {
+            inPlaceUpdates: true,
+            webhookUrl: "https://support.example.com/v2",
+            authType: "api_key",
+            authorization: NEW_TOKEN,
+        });
         const preview = await engine.run(PROGRAM, { preview: true, ...changed });
         expect(preview.plan).toEqual([{ urn: URN, op: "update" }]);
         expect(sandbox.requests).toHaveLength(0);
@@ -150,18 +167,39 @@ describe("inPlaceUpdates: the webhook and its auth change with one PATCH, same i
         expect(up.errors).toEqual([]);
         expect(up.plan).toEqual([{ urn: URN, op: "update" }]);
         expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `PATCH /v1/external-support/${project}`]);
-        expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({
+            webhookUrl: "https://support.example.com/v2",
+            authType: "api_key",
+            authorization: NEW_TOKEN,
+        });
         const held = sandbox.integration(project)!;
-        expect(held).toMatchObject({ id: created.id, webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        expect(held).toMatchObject({
+            id: created.id,
+            webhookUrl: "https://support.example.com/v2",
+            authType: "api_key",
+            authorization: NEW_TOKEN,
+        });
         const updated = engine.state.get(URN);
         expect(updated.id).toBe(created.id);
         expect(updated.outputs.signingSecret).toBe(created.outputs.signingSecret);
         expect(updated.outputs.signingSecret).toBe(held.signingSecret);
-        expect(updated.outputs).toMatchObject({ webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: NEW_TOKEN });
+        expect(updated.outputs).toMatchObject({
+            webhookUrl: "https://support.example.com/v2",
+            authType: "api_key",
+            authorization: NEW_TOKEN,
+        });
 
         // Only the fields that changed are sent.
         sandbox.clearLog();
-        await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v3", authType: "api_key", authorization: NEW_TOKEN }));
+        await engine.run(
+            PROGRAM,
+            stack(project, {
+                inPlaceUpdates: true,
+                webhookUrl: "https://support.example.com/v3",
+                authType: "api_key",
+                authorization: NEW_TOKEN,
+            }),
+        );
         expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/v3" });
 
         sandbox.clearLog();
@@ -194,7 +232,11 @@ describe("inPlaceUpdates: the webhook and its auth change with one PATCH, same i
         expect(repair.plan).toEqual([{ urn: URN, op: "update" }]);
         expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `PATCH /v1/external-support/${project}`]);
         expect(JSON.parse(sandbox.requests[1].body as string)).toEqual({ webhookUrl: "https://support.example.com/jelou" });
-        expect(sandbox.integration(project)).toMatchObject({ id, webhookUrl: "https://support.example.com/jelou", signingSecret: outputs.signingSecret });
+        expect(sandbox.integration(project)).toMatchObject({
+            id,
+            webhookUrl: "https://support.example.com/jelou",
+            signingSecret: outputs.signingSecret,
+        });
         expect(engine.state.get(URN).outputs.signingSecret).toBe(outputs.signingSecret);
         await engine.destroy();
     });
@@ -206,7 +248,9 @@ describe("inPlaceUpdates: the webhook and its auth change with one PATCH, same i
         await outOfBand("DELETE", project);
         const stranger = sandbox.seed(project, { webhookUrl: "https://someone-else.example.com", authType: "no_auth" });
         const up = await engine.run(PROGRAM, stack(project, { inPlaceUpdates: true, webhookUrl: "https://support.example.com/v2" }));
-        expect(up.errors[0]).toMatch(/Updating the webhook in place was refused: .*not ours.*nothing was changed in Jelou.*adoptExisting: true/);
+        expect(up.errors[0]).toMatch(
+            /Updating the webhook in place was refused: .*not ours.*nothing was changed in Jelou.*adoptExisting: true/,
+        );
         expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`]);
         expect(sandbox.integration(project)).toMatchObject({ id: stranger.id, webhookUrl: "https://someone-else.example.com" });
         engine.state.clear();

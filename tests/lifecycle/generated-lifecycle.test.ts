@@ -33,12 +33,22 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { API_KEY, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
-import { Behaviour, BEHAVIOUR_CLASSES, BehaviourClass, behaviourArbitrary, behaviourName, formatArbitrary, FormatBehaviour, misbehaviourOf, Transport } from "../support/hostile-behaviours";
+import {
+    Behaviour,
+    BEHAVIOUR_CLASSES,
+    BehaviourClass,
+    behaviourArbitrary,
+    behaviourName,
+    formatArbitrary,
+    FormatBehaviour,
+    misbehaviourOf,
+    Transport,
+} from "../support/hostile-behaviours";
 import { Misbehaviour } from "../support/hostile-gateway";
 import { HostileGateway } from "../support/hostile-gateway";
 import { findLeaks } from "../support/leak-forms";
 import { TransportFaults } from "../support/hostile-transport";
- 
+
 const { LifecycleEngine, OUR_TYPE } = require("../../harness/engine");
 
 /**
@@ -112,7 +122,10 @@ function scenarioArbitrary(enabled: ReadonlyArray<BehaviourClass | Scenery>): fc
     const classes = BEHAVIOUR_CLASSES.filter((c) => enabled.includes(c));
     const transports: Transport[] = enabled.includes("transport") ? ["gateway", "tls-self-signed", "refused", "https-proxy"] : ["gateway"];
     const server: fc.Arbitrary<Server> = fc.record({
-        transport: fc.oneof({ arbitrary: fc.constant<Transport>("gateway"), weight: 6 }, { arbitrary: fc.constantFrom(...transports), weight: 1 }),
+        transport: fc.oneof(
+            { arbitrary: fc.constant<Transport>("gateway"), weight: 6 },
+            { arbitrary: fc.constantFrom(...transports), weight: 1 },
+        ),
         shape: fc.constantFrom("envelope" as const, "bare" as const),
         behaviours: fc.array(behaviourArbitrary(classes), { maxLength: 4 }),
     });
@@ -130,15 +143,27 @@ function scenarioArbitrary(enabled: ReadonlyArray<BehaviourClass | Scenery>): fc
         }),
         fc.record({ op: fc.constant("stranger" as const), sameWebhook: fc.constant(false), dayOld: fc.boolean() }),
     ];
-    if (enabled.includes("stranger-same-webhook")) steps.push(fc.record({ op: fc.constant("stranger" as const), sameWebhook: fc.constant(true), dayOld: fc.boolean() }));
+    if (enabled.includes("stranger-same-webhook"))
+        steps.push(fc.record({ op: fc.constant("stranger" as const), sameWebhook: fc.constant(true), dayOld: fc.boolean() }));
     if (enabled.includes("second-resource")) steps.push(fc.record({ op: fc.constant("twin" as const), server }));
     // Every run starts with an up: a stack is created before anything else happens to it.
-    return fc.tuple(formatArbitrary(classes), fc.record({ op: fc.constant("up" as const), change: fc.constant<Change>("none"), server }), fc.array(fc.oneof(...steps), { maxLength: MAX_STEPS - 1 }))
+    return fc
+        .tuple(
+            formatArbitrary(classes),
+            fc.record({ op: fc.constant("up" as const), change: fc.constant<Change>("none"), server }),
+            fc.array(fc.oneof(...steps), { maxLength: MAX_STEPS - 1 }),
+        )
         .map(([format, first, rest]) => ({ format, steps: [first, ...rest] }));
 }
 
 interface Violation {
-    invariant: "no orphan" | "no stale or lost secret" | "no stranger's integration changed" | "no secret in clear" | "bounded time and CPU" | "never stuck";
+    invariant:
+        | "no orphan"
+        | "no stale or lost secret"
+        | "no stranger's integration changed"
+        | "no secret in clear"
+        | "bounded time and CPU"
+        | "never stuck";
     detail: string;
     step: number;
     /** The server behaviours drawn for the command where it showed. */
@@ -146,8 +171,13 @@ interface Violation {
 }
 
 class InvariantViolation extends Error {
-    constructor(readonly violations: Violation[], scenario: Scenario) {
-        super(`${violations.map((v) => `[${v.invariant}] step ${v.step}: ${v.detail} (drawn: ${v.drawn.join(", ") || "honest"})`).join("\n")}\nscenario: ${JSON.stringify(scenario)}`);
+    constructor(
+        readonly violations: Violation[],
+        scenario: Scenario,
+    ) {
+        super(
+            `${violations.map((v) => `[${v.invariant}] step ${v.step}: ${v.detail} (drawn: ${v.drawn.join(", ") || "honest"})`).join("\n")}\nscenario: ${JSON.stringify(scenario)}`,
+        );
     }
 }
 
@@ -156,7 +186,19 @@ let gateway: HostileGateway;
 let transport: TransportFaults;
 let template: { registration: Record<string, unknown> };
 let probeDir: string;
-const figures = { runs: 0, steps: 0, commands: 0, commandWallMs: 0, hostCpuMs: 0, requests: 0, kills: 0, killsReached: 0, drawn: new Map<string, number>(), transports: new Map<string, number>(), violations: [] as Array<Violation & { seed?: number; path?: string; scenario: string }> };
+const figures = {
+    runs: 0,
+    steps: 0,
+    commands: 0,
+    commandWallMs: 0,
+    hostCpuMs: 0,
+    requests: 0,
+    kills: 0,
+    killsReached: 0,
+    drawn: new Map<string, number>(),
+    transports: new Map<string, number>(),
+    violations: [] as Array<Violation & { seed?: number; path?: string; scenario: string }>,
+};
 const CLK_TCK = (() => {
     try {
         return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -172,7 +214,11 @@ beforeAll(async () => {
     // What the program declares, once: later commands change only plain inputs of this registration.
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const spec = { integrations: [{ name: "a", args: argsFor("template", { webhook: 0, rotation: 0, inPlace: false }) }] };
-    const registrations = await engine.runProgram("programs/integrations.js", { preview: true, env: { JELOU_TEST_SPEC: JSON.stringify(spec), JELOU_API_KEY: API_KEY }, otherOutputs: {} });
+    const registrations = await engine.runProgram("programs/integrations.js", {
+        preview: true,
+        env: { JELOU_TEST_SPEC: JSON.stringify(spec), JELOU_API_KEY: API_KEY },
+        otherOutputs: {},
+    });
     template = { registration: registrations.find((r: { type: string }) => r.type === OUR_TYPE) };
 });
 afterAll(async () => {
@@ -180,9 +226,11 @@ afterAll(async () => {
     await transport.stop();
     fs.rmSync(probeDir, { recursive: true, force: true });
     const count = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
-    console.log(`generated lifecycles: ${JSON.stringify({ ...figures, drawn: undefined, transports: count(figures.transports), violations: figures.violations.length })}\n` +
-        `server behaviours drawn (${[...figures.drawn.values()].reduce((a, b) => a + b, 0)}): ${JSON.stringify(count(figures.drawn))}` +
-        (figures.violations.length ? `\nviolations:\n${figures.violations.map((v) => JSON.stringify(v)).join("\n")}` : ""));
+    console.log(
+        `generated lifecycles: ${JSON.stringify({ ...figures, drawn: undefined, transports: count(figures.transports), violations: figures.violations.length })}\n` +
+            `server behaviours drawn (${[...figures.drawn.values()].reduce((a, b) => a + b, 0)}): ${JSON.stringify(count(figures.drawn))}` +
+            (figures.violations.length ? `\nviolations:\n${figures.violations.map((v) => JSON.stringify(v)).join("\n")}` : ""),
+    );
 });
 
 interface Declared {
@@ -192,7 +240,12 @@ interface Declared {
     adoptExisting?: boolean;
 }
 
-function argsFor(projectId: string, declared: Declared, authorization = WEBHOOK_TOKEN, webhookUrl = WEBHOOKS[declared.webhook % WEBHOOKS.length]) {
+function argsFor(
+    projectId: string,
+    declared: Declared,
+    authorization = WEBHOOK_TOKEN,
+    webhookUrl = WEBHOOKS[declared.webhook % WEBHOOKS.length],
+) {
     return {
         projectId,
         webhookUrl,
@@ -212,7 +265,8 @@ function registration(name: string, args: ReturnType<typeof argsFor>) {
     for (const [key, value] of Object.entries(args)) {
         // The secret-wrapped authorization keeps its wrapper, with this value.
         const current = inputs[key] as Record<string, unknown> | undefined;
-        inputs[key] = current && typeof current === "object" && "value" in current && key === "authorization" ? { ...current, value } : value;
+        inputs[key] =
+            current && typeof current === "object" && "value" in current && key === "authorization" ? { ...current, value } : value;
     }
     return { ...base, name, urn: base.urn.replace(/::a$/, `::${name}`), inputs };
 }
@@ -226,7 +280,15 @@ class Run {
     declared: Declared = { webhook: 0, rotation: 0, inPlace: false };
     twin = false;
     stranger?: { id: string; signingSecret: string; webhookUrl: string; authType: string; since: number };
-    private host?: { child: { pid: number; kill(signal: string): boolean; exitCode: number | null; signalCode: string | null; once(e: string, f: () => void): void } };
+    private host?: {
+        child: {
+            pid: number;
+            kill(signal: string): boolean;
+            exitCode: number | null;
+            signalCode: string | null;
+            once(e: string, f: () => void): void;
+        };
+    };
     private cpuAtStart = new Map<number, number>();
     private configuredAt = new Map<number, number>();
     private cpuUsed = 0;
@@ -235,7 +297,10 @@ class Run {
     private step = 0;
     private drawn: string[] = [];
 
-    constructor(index: number, private readonly format: Scenario["format"]) {
+    constructor(
+        index: number,
+        private readonly format: Scenario["format"],
+    ) {
         this.project = `gen-${process.pid}-${index}`;
         for (const engine of [this.a, this.b]) {
             engine.hooks = {
@@ -259,13 +324,25 @@ class Run {
     }
 
     env(server: Pick<Server, "transport">, { detectDrift = false, apiKey = API_KEY } = {}): Record<string, string> {
-        const baseUrl = { gateway: gateway.url, "tls-self-signed": transport.tlsUrl, refused: transport.refusedUrl, "https-proxy": transport.tlsUrl }[server.transport];
+        const baseUrl = {
+            gateway: gateway.url,
+            "tls-self-signed": transport.tlsUrl,
+            refused: transport.refusedUrl,
+            "https-proxy": transport.tlsUrl,
+        }[server.transport];
         const proxy = server.transport === "https-proxy" ? transport.proxyUrl : "";
         return {
             JELOU_API_KEY: apiKey,
             JELOU_BASE_URL: baseUrl,
             PULUMI_CONFIG: JSON.stringify(detectDrift ? { "jelou:detectDrift": "true" } : {}),
-            HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: "", http_proxy: "", NO_PROXY: "", no_proxy: "", ALL_PROXY: "", all_proxy: "",
+            HTTPS_PROXY: proxy,
+            https_proxy: proxy,
+            HTTP_PROXY: "",
+            http_proxy: "",
+            NO_PROXY: "",
+            no_proxy: "",
+            ALL_PROXY: "",
+            all_proxy: "",
             // Pinned, so that a zone-less time means the same on every machine: Jelou's own zone (UTC-5).
             TZ: "America/Guayaquil",
             NODE_OPTIONS: `--require ${path.join(__dirname, "..", "support", "loop-probe.js")}`,
@@ -287,7 +364,11 @@ class Run {
             return behaviour && behaviour.cls !== "honest" ? misbehaviourOf(behaviour, gateway.url) : this.formatted(method);
         });
         if (!record) return;
-        this.drawn = [...server.behaviours.map(behaviourName), ...(server.transport !== "gateway" ? [`transport:${server.transport}`] : []), ...(server.shape === "bare" ? ["shape:bare"] : [])];
+        this.drawn = [
+            ...server.behaviours.map(behaviourName),
+            ...(server.transport !== "gateway" ? [`transport:${server.transport}`] : []),
+            ...(server.shape === "bare" ? ["shape:bare"] : []),
+        ];
         for (const b of server.behaviours) figures.drawn.set(behaviourName(b), (figures.drawn.get(behaviourName(b)) ?? 0) + 1);
         figures.transports.set(server.transport, (figures.transports.get(server.transport) ?? 0) + 1);
     }
@@ -336,10 +417,13 @@ class Run {
             errors = await Promise.race([
                 run(),
                 new Promise<string[]>((resolve) => {
-                    giveUp = setTimeout(() => {
-                        abandoned = true;
-                        resolve(["interrupted"]);
-                    }, bound + 2 * WATCHDOG_GRACE_MS);
+                    giveUp = setTimeout(
+                        () => {
+                            abandoned = true;
+                            resolve(["interrupted"]);
+                        },
+                        bound + 2 * WATCHDOG_GRACE_MS,
+                    );
                 }),
             ]);
         } catch (error) {
@@ -349,7 +433,8 @@ class Run {
             clearTimeout(giveUp);
             gateway.setPicker(undefined);
         }
-        if (abandoned) this.violation("bounded time and CPU", `${kind} did not end even ${WATCHDOG_GRACE_MS} ms after its host was killed: abandoned`);
+        if (abandoned)
+            this.violation("bounded time and CPU", `${kind} did not end even ${WATCHDOG_GRACE_MS} ms after its host was killed: abandoned`);
         const elapsed = Date.now() - started;
         figures.commandWallMs += elapsed;
         figures.hostCpuMs += Math.round(this.cpuUsed);
@@ -357,16 +442,35 @@ class Run {
         if (watchdogFired) errors = errors.map(() => "interrupted");
         const reachedJelou = gateway.requests.length > requestsBefore;
         for (const error of errors) {
-            if (!reachedJelou && MAY_HAVE_LANDED.test(error)) this.violation("never stuck", `nothing reached Jelou (${server.transport}), yet the error says it may have been applied: ${error.slice(0, 300)}`);
+            if (!reachedJelou && MAY_HAVE_LANDED.test(error))
+                this.violation(
+                    "never stuck",
+                    `nothing reached Jelou (${server.transport}), yet the error says it may have been applied: ${error.slice(0, 300)}`,
+                );
         }
-        if (watchdogFired) this.violation("bounded time and CPU", `${kind} was still running ${bound + WATCHDOG_GRACE_MS} ms after it started; its host was killed`);
-        else if (elapsed > bound) this.violation("bounded time and CPU", `${kind} took ${elapsed} ms (bound ${bound} ms: ${operations} x totalTimeoutMs + ${COMMAND_ALLOWANCE_MS} ms to start a host)`);
-        if (this.cpuUsed > operations * CPU_PER_OPERATION_MS) this.violation("bounded time and CPU", `${kind}'s host used ${this.cpuUsed} ms of CPU`);
+        if (watchdogFired)
+            this.violation(
+                "bounded time and CPU",
+                `${kind} was still running ${bound + WATCHDOG_GRACE_MS} ms after it started; its host was killed`,
+            );
+        else if (elapsed > bound)
+            this.violation(
+                "bounded time and CPU",
+                `${kind} took ${elapsed} ms (bound ${bound} ms: ${operations} x totalTimeoutMs + ${COMMAND_ALLOWANCE_MS} ms to start a host)`,
+            );
+        if (this.cpuUsed > operations * CPU_PER_OPERATION_MS)
+            this.violation("bounded time and CPU", `${kind}'s host used ${this.cpuUsed} ms of CPU`);
         for (const pid of this.pids) {
             const file = path.join(probeDir, String(pid));
             // Loading the SDK at the host's start is the engine's cost, not the provider's: only gaps after Configure count.
             const configuredAt = this.configuredAt.get(pid) ?? 0;
-            const gaps = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").map((line) => line.split(" ").map(Number)) : [];
+            const gaps = fs.existsSync(file)
+                ? fs
+                      .readFileSync(file, "utf8")
+                      .trim()
+                      .split("\n")
+                      .map((line) => line.split(" ").map(Number))
+                : [];
             const held = Math.max(0, ...gaps.filter(([at, cpu]) => at - cpu >= configuredAt).map(([, cpu]) => cpu));
             if (held > LOOP_HELD_MAX_MS) this.violation("bounded time and CPU", `${kind}'s host held its event loop for ${held} ms of CPU`);
             fs.rmSync(file, { force: true });
@@ -439,7 +543,12 @@ class Run {
             case "stranger": {
                 if (this.stranger) return;
                 // Another stack declares the same project; it acts with its own key, through an honest gateway.
-                const args = argsFor(this.project, { webhook: 0, rotation: 0, inPlace: false }, STRANGER_TOKEN, step.sameWebhook ? WEBHOOKS[this.declared.webhook % WEBHOOKS.length] : STRANGER_WEBHOOK);
+                const args = argsFor(
+                    this.project,
+                    { webhook: 0, rotation: 0, inPlace: false },
+                    STRANGER_TOKEN,
+                    step.sameWebhook ? WEBHOOKS[this.declared.webhook % WEBHOOKS.length] : STRANGER_WEBHOOK,
+                );
                 sandbox.setShape("envelope");
                 this.drawn = [`stranger:${step.sameWebhook ? "same-webhook" : "other-webhook"}${step.dayOld ? ":day-old" : ""}`];
                 const env = this.env({ transport: "gateway" }, { apiKey: OTHER_API_KEY });
@@ -449,7 +558,13 @@ class Run {
                 if (entry && held && entry.outputs.signingSecret === held.signingSecret) {
                     if (step.dayOld) ageIntegration(this.project, entry);
                     const now = sandbox.integration(this.project)!;
-                    this.stranger = { id: now.id, signingSecret: now.signingSecret, webhookUrl: now.webhookUrl, authType: now.authType, since: sandbox.requests.length };
+                    this.stranger = {
+                        id: now.id,
+                        signingSecret: now.signingSecret,
+                        webhookUrl: now.webhookUrl,
+                        authType: now.authType,
+                        since: sandbox.requests.length,
+                    };
                 }
                 this.checkAlways([]);
                 return;
@@ -475,7 +590,10 @@ class Run {
         this.checkAlways(real);
         // A command that failed (not one that was interrupted) may leave an integration no state holds only if its error names the way back.
         if (real.length > 0 && real.length === errors.length && this.orphan() && !real.some((e) => RESTORES_ORPHAN.test(e))) {
-            this.violation("no orphan", `${kind} failed and left ${this.orphan()} in Jelou with no state, and no error names the command that restores it: ${real.join(" | ").slice(0, 400)}`);
+            this.violation(
+                "no orphan",
+                `${kind} failed and left ${this.orphan()} in Jelou with no state, and no error names the command that restores it: ${real.join(" | ").slice(0, 400)}`,
+            );
         }
         let pending = errors.length > 0 || twinRemoved;
         for (let attempt = 0; pending && attempt < 3; attempt++) {
@@ -496,7 +614,10 @@ class Run {
             pending = errors.length > 0;
         }
         if (pending) {
-            this.violation("never stuck", `${kind} still fails after three runs that follow what its errors say: ${errors.join(" | ").slice(0, 600)}`);
+            this.violation(
+                "never stuck",
+                `${kind} still fails after three runs that follow what its errors say: ${errors.join(" | ").slice(0, 600)}`,
+            );
             return;
         }
         // A refresh without detectDrift settles nothing: the state is what it was.
@@ -512,14 +633,32 @@ class Run {
         if (this.stranger) {
             const held = sandbox.integration(this.project);
             const s = this.stranger;
-            if (!held || held.id !== s.id || held.signingSecret !== s.signingSecret || held.webhookUrl !== s.webhookUrl || held.authType !== s.authType) {
-                this.violation("no stranger's integration changed", `the other stack's integration ${s.id} is now ${held ? `${held.id} (secret ${held.signingSecret === s.signingSecret ? "same" : "regenerated"}, webhook ${held.webhookUrl})` : "deleted"}`);
+            if (
+                !held ||
+                held.id !== s.id ||
+                held.signingSecret !== s.signingSecret ||
+                held.webhookUrl !== s.webhookUrl ||
+                held.authType !== s.authType
+            ) {
+                this.violation(
+                    "no stranger's integration changed",
+                    `the other stack's integration ${s.id} is now ${held ? `${held.id} (secret ${held.signingSecret === s.signingSecret ? "same" : "regenerated"}, webhook ${held.webhookUrl})` : "deleted"}`,
+                );
                 this.stranger = undefined;
             } else {
-                const touched = sandbox.requests.slice(s.since).filter((r) => r.headers["x-api-key"] === API_KEY && r.path.includes(`/${this.project}`) &&
-                    (r.method === "DELETE" || r.method === "PATCH" || r.path.endsWith("/secret/regenerate")));
+                const touched = sandbox.requests
+                    .slice(s.since)
+                    .filter(
+                        (r) =>
+                            r.headers["x-api-key"] === API_KEY &&
+                            r.path.includes(`/${this.project}`) &&
+                            (r.method === "DELETE" || r.method === "PATCH" || r.path.endsWith("/secret/regenerate")),
+                    );
                 if (touched.some((r) => r.status !== undefined && r.status < 300)) {
-                    this.violation("no stranger's integration changed", `stack A sent ${touched.map((r) => `${r.method} ${r.path}`).join(", ")} while the other stack's integration held the project`);
+                    this.violation(
+                        "no stranger's integration changed",
+                        `stack A sent ${touched.map((r) => `${r.method} ${r.path}`).join(", ")} while the other stack's integration held the project`,
+                    );
                     this.stranger = undefined;
                 }
             }
@@ -530,21 +669,38 @@ class Run {
     /** Everything said since the last scan: host output, errors, the program's output, and the checkpoints. */
     scanForSecrets(): void {
         const said: string[] = [];
-        for (const [name, engine] of [["a", this.a], ["b", this.b]] as const) {
+        for (const [name, engine] of [
+            ["a", this.a],
+            ["b", this.b],
+        ] as const) {
             const seen = this.outputSeen[name];
             said.push(engine.log.host.slice(seen.host), engine.log.program.slice(seen.program), ...engine.log.errors.slice(seen.errors));
             this.outputSeen[name] = { host: engine.log.host.length, program: engine.log.program.length, errors: engine.log.errors.length };
             said.push(JSON.stringify(engine.checkpoint()));
         }
-        const secrets = [API_KEY, OTHER_API_KEY, WEBHOOK_TOKEN, STRANGER_TOKEN, ...gateway.secretsSeen, ...sandbox.integrations().map((i) => i.signingSecret)];
+        const secrets = [
+            API_KEY,
+            OTHER_API_KEY,
+            WEBHOOK_TOKEN,
+            STRANGER_TOKEN,
+            ...gateway.secretsSeen,
+            ...sandbox.integrations().map((i) => i.signingSecret),
+        ];
         const text = said.join("\n");
         for (const leak of findLeaks(text, secrets)) {
             const line = text.split("\n").find((l) => findLeaks(l, [secrets[leak.secret]]).length > 0) ?? "";
-            const which = leak.secret < 4 ? ["the API key", "the other API key", "the webhook token", "the other stack's token"][leak.secret] : "a signing secret";
+            const which =
+                leak.secret < 4
+                    ? ["the API key", "the other API key", "the webhook token", "the other stack's token"][leak.secret]
+                    : "a signing secret";
             this.violation("no secret in clear", `${which} (${leak.form}) in: ${redactAll(line, secrets).slice(0, 300)}`);
         }
         for (const sighting of transport.proxied.splice(0)) {
-            if (sighting.method !== "CONNECT") this.violation("no secret in clear", `the proxy read a ${sighting.method} ${sighting.url} with headers ${Object.keys(sighting.headers).join(", ")}`);
+            if (sighting.method !== "CONNECT")
+                this.violation(
+                    "no secret in clear",
+                    `the proxy read a ${sighting.method} ${sighting.url} with headers ${Object.keys(sighting.headers).join(", ")}`,
+                );
         }
     }
 
@@ -559,9 +715,13 @@ class Run {
         for (const [urn, outputs] of before) {
             if (outputs.signingSecret !== held.signingSecret || outputs.webhookUrl !== held.webhookUrl) continue;
             const after = this.a.state.get(urn);
-            if (!after) this.violation("no orphan", `refresh dropped ${urn.split("::").pop()} from the state, and Jelou still holds it, unchanged`);
+            if (!after)
+                this.violation("no orphan", `refresh dropped ${urn.split("::").pop()} from the state, and Jelou still holds it, unchanged`);
             else if (after.outputs.webhookUrl !== outputs.webhookUrl) {
-                this.violation("no stale or lost secret", `refresh reported the webhook changed to ${after.outputs.webhookUrl}; Jelou holds ${held.webhookUrl}, as sent: the next up replaces it for nothing`);
+                this.violation(
+                    "no stale or lost secret",
+                    `refresh reported the webhook changed to ${after.outputs.webhookUrl}; Jelou holds ${held.webhookUrl}, as sent: the next up replaces it for nothing`,
+                );
             }
         }
     }
@@ -579,13 +739,17 @@ class Run {
         const held = sandbox.integration(this.project);
         const ours = [...this.a.state.values()].filter((e: { outputs: { projectId?: string } }) => e.outputs.projectId === this.project);
         const strangers = held !== undefined && this.stranger !== undefined && held.id === this.stranger.id;
-        if (held && !strangers && ours.length === 0) this.violation("no orphan", `Jelou holds ${held.id} for ${this.project} and no state does`);
+        if (held && !strangers && ours.length === 0)
+            this.violation("no orphan", `Jelou holds ${held.id} for ${this.project} and no state does`);
         for (const entry of ours) {
             const what = `state's ${entry.name} (${entry.id})`;
-            if (entry.outputs.createPending) this.violation("no stale or lost secret", `${what} is still partially created after a command that succeeded`);
-            else if (!held) this.violation("no stale or lost secret", `${what} holds a secret, and Jelou has no integration for ${this.project}`);
+            if (entry.outputs.createPending)
+                this.violation("no stale or lost secret", `${what} is still partially created after a command that succeeded`);
+            else if (!held)
+                this.violation("no stale or lost secret", `${what} holds a secret, and Jelou has no integration for ${this.project}`);
             else if (strangers) this.violation("no stale or lost secret", `${what} is the other stack's integration`);
-            else if (entry.outputs.signingSecret !== held.signingSecret) this.violation("no stale or lost secret", `${what} holds a secret that is not the one Jelou holds now`);
+            else if (entry.outputs.signingSecret !== held.signingSecret)
+                this.violation("no stale or lost secret", `${what} holds a secret that is not the one Jelou holds now`);
         }
         if (refused && ours.some((e: { outputs: { createPending?: boolean } }) => !e.outputs.createPending) && strangers) {
             this.violation("no stale or lost secret", "stack A holds a record of the project the other stack owns");
@@ -602,11 +766,13 @@ class Run {
         await this.settle("destroy", await this.command("destroy", this.honest()), false);
         const held = sandbox.integration(this.project);
         if (this.a.state.size > 0) this.violation("never stuck", `destroy left ${this.a.state.size} resource(s) in the state`);
-        if (held && !(this.stranger && held.id === this.stranger.id)) this.violation("no orphan", `after destroy, Jelou still holds ${held.id} for ${this.project}`);
+        if (held && !(this.stranger && held.id === this.stranger.id))
+            this.violation("no orphan", `after destroy, Jelou still holds ${held.id} for ${this.project}`);
     }
 
     async cleanUp(): Promise<void> {
-        if (this.b.state.size > 0) await this.b.destroy({ env: this.env({ transport: "gateway" }, { apiKey: OTHER_API_KEY }) }).catch(() => undefined);
+        if (this.b.state.size > 0)
+            await this.b.destroy({ env: this.env({ transport: "gateway" }, { apiKey: OTHER_API_KEY }) }).catch(() => undefined);
         if (sandbox.integration(this.project)) {
             await fetch(`${sandbox.url}/v1/external-support/${this.project}`, { method: "DELETE", headers: { "x-api-key": API_KEY } });
         }
@@ -684,12 +850,18 @@ const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenar
     {
         name: "an applied create answered 500 with a message nested 200,000 deep",
         needs: "error-bodies",
-        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 500, apply: true, body: { shape: "deep", depth: 200_000, of: "arrays" } })] },
+        scenario: {
+            format: [],
+            steps: [up({ cls: "error-bodies", status: 500, apply: true, body: { shape: "deep", depth: 200_000, of: "arrays" } })],
+        },
     },
     {
         name: "a create refused 422 with 12,000 short messages",
         needs: "error-bodies",
-        scenario: { format: [], steps: [up({ cls: "error-bodies", status: 422, apply: false, body: { shape: "many-messages", count: 12_000 } })] },
+        scenario: {
+            format: [],
+            steps: [up({ cls: "error-bodies", status: 422, apply: false, body: { shape: "many-messages", count: 12_000 } })],
+        },
     },
     {
         // seed 16016 path 6 met it with more around it.
@@ -708,71 +880,124 @@ const REGRESSIONS: Array<{ name: string; needs: BehaviourClass | Scenery; scenar
         needs: "applied-then-failed",
         scenario: {
             format: [],
-            steps: [up(), { op: "up", change: "rotate", server: { ...HONEST, behaviours: [{ cls: "honest" }, ...Array.from({ length: 3 }, (): Behaviour => ({ cls: "applied-then-failed", form: "quote-secret" }))] } }],
+            steps: [
+                up(),
+                {
+                    op: "up",
+                    change: "rotate",
+                    server: {
+                        ...HONEST,
+                        behaviours: [
+                            { cls: "honest" },
+                            ...Array.from({ length: 3 }, (): Behaviour => ({ cls: "applied-then-failed", form: "quote-secret" })),
+                        ],
+                    },
+                },
+            ],
         },
     },
     {
         name: "a create through a TLS listener with a self-signed certificate",
         needs: "transport",
-        scenario: { format: [], steps: [{ op: "up", change: "none", server: { transport: "tls-self-signed", shape: "envelope", behaviours: [] } }] },
+        scenario: {
+            format: [],
+            steps: [{ op: "up", change: "none", server: { transport: "tls-self-signed", shape: "envelope", behaviours: [] } }],
+        },
     },
     {
         name: "createdAt with milliseconds in the create answer and in whole seconds in the GET envelope, then destroy",
         needs: "field-shapes",
-        scenario: { format: [{ method: "GET", behaviour: { cls: "field-shapes", form: "createdAt-seconds" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+        scenario: {
+            format: [{ method: "GET", behaviour: { cls: "field-shapes", form: "createdAt-seconds" } }],
+            steps: [up(), { op: "destroy", server: HONEST }],
+        },
     },
     {
         name: "a GET whose createdAt has no zone, then destroy",
         needs: "field-forms",
-        scenario: { format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-no-zone" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+        scenario: {
+            format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-no-zone" } }],
+            steps: [up(), { op: "destroy", server: HONEST }],
+        },
     },
     {
         name: "a GET whose createdAt is epoch milliseconds, then destroy",
         needs: "field-forms",
-        scenario: { format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-epoch-ms" } }], steps: [up(), { op: "destroy", server: HONEST }] },
+        scenario: {
+            format: [{ method: "GET", behaviour: { cls: "field-forms", form: "createdAt-epoch-ms" } }],
+            steps: [up(), { op: "destroy", server: HONEST }],
+        },
     },
     {
         name: "Jelou spells the stored webhook's ~ as %7E, and a refresh detects drift",
         needs: "url-forms",
-        scenario: { format: [{ method: "GET", behaviour: { cls: "url-forms", form: "tilde-encoded" } }], steps: [up(), { op: "refresh", detectDrift: true, server: HONEST }] },
+        scenario: {
+            format: [{ method: "GET", behaviour: { cls: "url-forms", form: "tilde-encoded" } }],
+            steps: [up(), { op: "refresh", detectDrift: true, server: HONEST }],
+        },
     },
     {
         name: "another stack's day-old integration with our webhook, and our create answered 503 (not applied) then 409",
         needs: "stranger-same-webhook",
-        scenario: { format: [], steps: [{ op: "stranger", sameWebhook: true, dayOld: true }, up({ cls: "rate-limits", status: 503, retryAfter: "0", apply: false })] },
+        scenario: {
+            format: [],
+            steps: [
+                { op: "stranger", sameWebhook: true, dayOld: true },
+                up({ cls: "rate-limits", status: 503, retryAfter: "0", apply: false }),
+            ],
+        },
     },
     {
         // seed 16016 path 3 (the second one's create through a self-signed TLS listener) and path 6.
         name: "two resources of one program name the same project; the second's create is answered 503 (not applied), then 409",
         needs: "second-resource",
-        scenario: { format: [], steps: [up(), { op: "twin", server: { ...HONEST, behaviours: [{ cls: "rate-limits", status: 503, retryAfter: "0", apply: false }] } }] },
+        scenario: {
+            format: [],
+            steps: [
+                up(),
+                { op: "twin", server: { ...HONEST, behaviours: [{ cls: "rate-limits", status: 503, retryAfter: "0", apply: false }] } },
+            ],
+        },
     },
 ];
 
 const EVERY_CLASS: ReadonlyArray<BehaviourClass | Scenery> = [...BEHAVIOUR_CLASSES, "stranger-same-webhook", "second-resource"];
 /** JELOU_GENERATOR_CLASSES=a,b draws only these (the honest server and the lifecycle steps always). */
-const ONLY = process.env.JELOU_GENERATOR_CLASSES?.split(",").map((c) => c.trim()).filter(Boolean);
-if (ONLY) for (const c of ONLY) if (!EVERY_CLASS.includes(c as BehaviourClass)) throw new Error(`JELOU_GENERATOR_CLASSES: unknown class ${c} (one of ${EVERY_CLASS.join(", ")})`);
-const enabled = ONLY ? EVERY_CLASS.filter((c) => ONLY.includes(c)) : ALL ? EVERY_CLASS : EVERY_CLASS.filter((c) => !CLASSES_PENDING_FIX.includes(c));
+const ONLY = process.env.JELOU_GENERATOR_CLASSES?.split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+if (ONLY)
+    for (const c of ONLY)
+        if (!EVERY_CLASS.includes(c as BehaviourClass))
+            throw new Error(`JELOU_GENERATOR_CLASSES: unknown class ${c} (one of ${EVERY_CLASS.join(", ")})`);
+const enabled = ONLY
+    ? EVERY_CLASS.filter((c) => ONLY.includes(c))
+    : ALL
+      ? EVERY_CLASS
+      : EVERY_CLASS.filter((c) => !CLASSES_PENDING_FIX.includes(c));
 
-it(`generated lifecycles keep every invariant after every step (${RUNS} runs of up to ${MAX_STEPS} steps)`, async () => {
-    const seed = process.env.JELOU_GENERATOR_SEED !== undefined ? Number(process.env.JELOU_GENERATOR_SEED) : undefined;
-    const replayPath = process.env.JELOU_GENERATOR_PATH;
-    const baseSeed = seed ?? Date.now() ^ (Math.random() * 0x100000000);
-    let index = 0;
-    await fc.assert(
-        fc.asyncProperty(scenarioArbitrary(enabled), async (scenario) => {
-            const runPath = replayPath ?? String(index++);
-            await playScenario(scenario, { seed: baseSeed, path: runPath });
-        }),
-        {
-            numRuns: replayPath ? 1 : RUNS,
-            seed: baseSeed,
-            ...(replayPath ? { path: replayPath } : {}),
-            endOnFailure: process.env.JELOU_GENERATOR_SHRINK !== "1",
-        },
-    );
-}, 600_000 * SCALE);
+it(
+    `generated lifecycles keep every invariant after every step (${RUNS} runs of up to ${MAX_STEPS} steps)`,
+    async () => {
+        const seed = process.env.JELOU_GENERATOR_SEED !== undefined ? Number(process.env.JELOU_GENERATOR_SEED) : undefined;
+        const replayPath = process.env.JELOU_GENERATOR_PATH;
+        const baseSeed = seed ?? Date.now() ^ (Math.random() * 0x100000000);
+        let index = 0;
+        await fc.assert(
+            fc.asyncProperty(scenarioArbitrary(enabled), async (scenario) => {
+                const runPath = replayPath ?? String(index++);
+                await playScenario(scenario, { seed: baseSeed, path: runPath });
+            }),
+            {
+                numRuns: replayPath ? 1 : RUNS,
+                seed: baseSeed,
+                ...(replayPath ? { path: replayPath } : {}),
+                endOnFailure: process.env.JELOU_GENERATOR_SHRINK !== "1",
+            },
+        );
+    },
+    600_000 * SCALE,
+);
 
 /**
  * `npm test` runs the suite in three legs (scripts/matrix.js) that differ in Node, SDK and package

@@ -3,7 +3,7 @@
 // ErrorResourceInitFailed), and the next `up` sends it an Update with no diff, which finishes it.
 import { API_KEY, calls, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 import { HostileGateway } from "../support/hostile-gateway";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -18,7 +18,13 @@ afterAll(() => gateway.stop());
 beforeEach(() => gateway.reset());
 
 function stack(projectId: string) {
-    const args = { projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, retryBaseDelayMs: 1 };
+    const args = {
+        projectId,
+        webhookUrl: "https://support.example.com/jelou",
+        authType: "bearer",
+        authorization: WEBHOOK_TOKEN,
+        retryBaseDelayMs: 1,
+    };
     return {
         env: {
             JELOU_TEST_SPEC: JSON.stringify({ integrations: [{ name: "support", args }] }),
@@ -44,7 +50,12 @@ it("a create whose secret was never learned is recorded as partially created, an
     expect(partial.id).toBe(held.id);
     expect(partial.initErrors).toHaveLength(1);
     // The declared inputs, so the next diff is not a replace; no secret, since none was learned.
-    expect(partial.outputs).toMatchObject({ projectId: project, webhookUrl: "https://support.example.com/jelou", authType: "bearer", createPending: true });
+    expect(partial.outputs).toMatchObject({
+        projectId: project,
+        webhookUrl: "https://support.example.com/jelou",
+        authType: "bearer",
+        createPending: true,
+    });
     expect(partial.outputs.signingSecret).toBeUndefined();
     for (const line of [...first.errors, engine.log.host]) expect(line).not.toContain(held.signingSecret);
     sandbox.clearLog();
@@ -71,7 +82,12 @@ it("a create whose secret was never learned is recorded as partially created, an
 it("a partially created resource can be refreshed and destroyed before any other up: the record keeps __provider", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const project = `partial-destroy-${process.pid}`;
-    gateway.when("POST", new RegExp(`^/v1/external-support/${project}(/secret/regenerate)?$`), { kind: "drop-field", field: "signingSecret" }, 4);
+    gateway.when(
+        "POST",
+        new RegExp(`^/v1/external-support/${project}(/secret/regenerate)?$`),
+        { kind: "drop-field", field: "signingSecret" },
+        4,
+    );
     const first = await engine.run(PROGRAM, stack(project));
     expect(first.plan).toEqual([{ urn: URN, op: "failed" }]);
     // The engine records exactly the error's properties; read and delete find the provider there.
@@ -113,9 +129,20 @@ it("a create the gateway answered 503 after it landed, retried into a 409, is ou
 it("two resources of one program for the same project: one is created, the other refused before any call, naming the project", async () => {
     const engine = new LifecycleEngine(process.env.JELOU_CONSUMER_DIR);
     const project = `twice-${process.pid}`;
-    const args = { projectId: project, webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: WEBHOOK_TOKEN, retryBaseDelayMs: 1 };
+    const args = {
+        projectId: project,
+        webhookUrl: "https://support.example.com/jelou",
+        authType: "bearer",
+        authorization: WEBHOOK_TOKEN,
+        retryBaseDelayMs: 1,
+    };
     const env = {
-        JELOU_TEST_SPEC: JSON.stringify({ integrations: [{ name: "first", args }, { name: "second", args }] }),
+        JELOU_TEST_SPEC: JSON.stringify({
+            integrations: [
+                { name: "first", args },
+                { name: "second", args },
+            ],
+        }),
         JELOU_API_KEY: API_KEY,
         JELOU_BASE_URL: gateway.url,
     };
@@ -127,12 +154,17 @@ it("two resources of one program for the same project: one is created, the other
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(`Project ${project} is declared by two resources of this program`);
     const held = sandbox.integration(project)!;
-    const created = [...engine.state.values()].filter((entry: { outputs: Record<string, unknown> }) => entry.outputs.signingSecret !== undefined);
+    const created = [...engine.state.values()].filter(
+        (entry: { outputs: Record<string, unknown> }) => entry.outputs.signingSecret !== undefined,
+    );
     expect(created).toHaveLength(1);
     expect(created[0].outputs.signingSecret).toBe(held.signingSecret);
     // The first resource's 429 and its retry (then its GET and regenerate); not one request from the second.
     expect(gateway.requests.map((r) => `${r.method} ${r.path.replace(project, "P")}`)).toEqual([
-        "POST /v1/external-support/P", "POST /v1/external-support/P", "GET /v1/external-support/P", "POST /v1/external-support/P/secret/regenerate",
+        "POST /v1/external-support/P",
+        "POST /v1/external-support/P",
+        "GET /v1/external-support/P",
+        "POST /v1/external-support/P/secret/regenerate",
     ]);
     await engine.destroy({ env });
     expect(sandbox.integration(project)).toBeUndefined();

@@ -110,16 +110,22 @@ describe("a create that Jelou applied but answered badly is recovered: GET, then
     it.each([
         ["429", { kind: "replace", status: 429, retryAfter: "0", body: "{}" }],
         ["503 with Retry-After", { kind: "replace", status: 503, retryAfter: "0", body: "{}" }],
-    ] as Array<[string, Misbehaviour]>)("a %s over a create that landed: the client's retry meets 409, which is checked as maybe ours", async (_name, misbehaviour) => {
-        const inputs = await inputsFor();
-        const projectId = inputs.projectId as string;
-        gateway.when("POST", PATH(projectId), misbehaviour);
-        const result = await provider.create(inputs);
-        expectSettled(projectId, result.outs);
-        expect(gateway.requests.map((r) => r.method + " " + r.path.replace(projectId, "P"))).toEqual([
-            "POST /v1/external-support/P", "POST /v1/external-support/P", "GET /v1/external-support/P", "POST /v1/external-support/P/secret/regenerate",
-        ]);
-    });
+    ] as Array<[string, Misbehaviour]>)(
+        "a %s over a create that landed: the client's retry meets 409, which is checked as maybe ours",
+        async (_name, misbehaviour) => {
+            const inputs = await inputsFor();
+            const projectId = inputs.projectId as string;
+            gateway.when("POST", PATH(projectId), misbehaviour);
+            const result = await provider.create(inputs);
+            expectSettled(projectId, result.outs);
+            expect(gateway.requests.map((r) => r.method + " " + r.path.replace(projectId, "P"))).toEqual([
+                "POST /v1/external-support/P",
+                "POST /v1/external-support/P",
+                "GET /v1/external-support/P",
+                "POST /v1/external-support/P/secret/regenerate",
+            ]);
+        },
+    );
 
     it("the recovery's regenerate answered with an empty secret is regenerated again; the last usable one is kept", async () => {
         const inputs = await inputsFor();
@@ -135,7 +141,12 @@ describe("a create that Jelou applied but answered badly is recovered: GET, then
         const inputs = await inputsFor();
         const projectId = inputs.projectId as string;
         gateway.when("POST", PATH(projectId), { kind: "drop-field", field: "signingSecret" });
-        gateway.when("POST", PATH(projectId, "/secret/regenerate"), { kind: "replace", status: 200, contentType: "text/html", body: "<p>ok</p>" }, 3);
+        gateway.when(
+            "POST",
+            PATH(projectId, "/secret/regenerate"),
+            { kind: "replace", status: 200, contentType: "text/html", body: "<p>ok</p>" },
+            3,
+        );
         const error = await attempt(provider.create(inputs));
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);
         const partial = error as JelouIncompleteCreateError;
@@ -152,7 +163,8 @@ describe("a create that Jelou applied but answered badly is recovered: GET, then
         expectSettled(projectId, outs!);
         expect(outs!.createPending).toBeUndefined();
         expect(gateway.requests.map((r) => `${r.method} ${r.path.replace(projectId, "P")}`)).toEqual([
-            "GET /v1/external-support/P", "POST /v1/external-support/P/secret/regenerate",
+            "GET /v1/external-support/P",
+            "POST /v1/external-support/P/secret/regenerate",
         ]);
     });
 
@@ -197,21 +209,26 @@ describe("never a stranger's integration", () => {
         return { inputs, projectId, id, outs, stranger };
     }
 
-    it.each(["envelope", "bare"] as const)("destroy leaves it alone and drops ours from state with a warning naming both (%s)", async (shape) => {
-        sandbox.setShape(shape);
-        const { projectId, id, outs, stranger } = await ourIntegrationReplacedByAStranger();
-        await provider.delete(id, outs);
-        expect(sandbox.integration(projectId)).toMatchObject({ id: stranger.id, signingSecret: stranger.signingSecret });
-        expect(gateway.requests.map((r) => r.method)).toEqual(["GET"]);
-        const warning = said.find((line) => line.includes("not ours"))!;
-        expect(warning).toContain(id);
-        if (shape === "bare") expect(warning).toContain(stranger.id);
-    });
+    it.each(["envelope", "bare"] as const)(
+        "destroy leaves it alone and drops ours from state with a warning naming both (%s)",
+        async (shape) => {
+            sandbox.setShape(shape);
+            const { projectId, id, outs, stranger } = await ourIntegrationReplacedByAStranger();
+            await provider.delete(id, outs);
+            expect(sandbox.integration(projectId)).toMatchObject({ id: stranger.id, signingSecret: stranger.signingSecret });
+            expect(gateway.requests.map((r) => r.method)).toEqual(["GET"]);
+            const warning = said.find((line) => line.includes("not ours"))!;
+            expect(warning).toContain(id);
+            if (shape === "bare") expect(warning).toContain(stranger.id);
+        },
+    );
 
     it("rotation refuses to regenerate its secret, and says what happened and how to adopt", async () => {
         const { inputs, projectId, id, outs, stranger } = await ourIntegrationReplacedByAStranger({ rotationTriggers: { v: "1" } });
         const error = await attempt(provider.update(id, outs, { ...inputs, rotationTriggers: { v: "2" } }));
-        expect((error as Error).message).toMatch(/Rotating the signing secret was refused.*not ours.*nothing was changed in Jelou.*adoptExisting: true/);
+        expect((error as Error).message).toMatch(
+            /Rotating the signing secret was refused.*not ours.*nothing was changed in Jelou.*adoptExisting: true/,
+        );
         expect(sandbox.integration(projectId)!.signingSecret).toBe(stranger.signingSecret);
         expect(gateway.requests.map((r) => r.method)).toEqual(["GET"]);
     });
@@ -248,7 +265,9 @@ describe("what is not Jelou's answer is not Jelou's word", () => {
         const { id, outs } = await provider.create(inputs);
         gateway.when("GET", PATH(projectId), { kind: "not-jelou", status: 404 });
         const error = await attempt(provider.delete(id, outs));
-        expect((error as Error).message).toContain(`${gateway.url}/v1/external-support/${projectId} answered 404 with a body that is not Jelou's`);
+        expect((error as Error).message).toContain(
+            `${gateway.url}/v1/external-support/${projectId} answered 404 with a body that is not Jelou's`,
+        );
         expect((error as Error).message).toContain(`Check baseUrl (now ${gateway.url})`);
         expect(sandbox.integration(projectId)).toBeDefined();
     });
@@ -261,7 +280,9 @@ describe("what is not Jelou's answer is not Jelou's word", () => {
             const { id, outs } = await provider.create(inputs);
             gateway.when("GET", PATH(projectId), { kind } as Misbehaviour, 10);
             const error = await attempt(provider.delete(id, outs));
-            expect((error as Error).message).toContain(`${gateway.url}/v1/external-support/${projectId} answered 200 but the body was cut off`);
+            expect((error as Error).message).toContain(
+                `${gateway.url}/v1/external-support/${projectId} answered 200 but the body was cut off`,
+            );
             expect((error as Error).message).toContain("may be retried");
             expect(gateway.requests.some((r) => r.method === "DELETE")).toBe(false);
             expect(sandbox.integration(projectId)).toBeDefined();
@@ -320,9 +341,15 @@ describe("secrets", () => {
     });
 
     it("redacts secrets of any length, in every encoded form, before and after other rewriting", () => {
-        const redact = makeRedactor(["ab1", "p&s<w>\"d/+ x"]);
+        const redact = makeRedactor(["ab1", 'p&s<w>"d/+ x']);
         expect(redact("got ab1 here")).toBe("got [REDACTED] here");
-        for (const form of ["p&s<w>\"d/+ x", "p&amp;s&lt;w&gt;&quot;d&#x2F;+ x", "p%26s%3Cw%3E%22d%2F%2B%20x", "p%26s%3cw%3e%22d%2f%2b%20x", 'p&s<w>\\"d/+ x']) {
+        for (const form of [
+            'p&s<w>"d/+ x',
+            "p&amp;s&lt;w&gt;&quot;d&#x2F;+ x",
+            "p%26s%3Cw%3E%22d%2F%2B%20x",
+            "p%26s%3cw%3e%22d%2f%2b%20x",
+            'p&s<w>\\"d/+ x',
+        ]) {
             expect(redact(`x ${form} y`)).not.toContain("p&s");
         }
         // Undecodable by the forms above, but a reader could: withheld whole.
@@ -338,7 +365,14 @@ describe("secrets", () => {
         await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
         const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
         const saved = { ...process.env };
-        Object.assign(process.env, { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl, ALL_PROXY: proxyUrl, all_proxy: proxyUrl, NO_PROXY: "", no_proxy: "" });
+        Object.assign(process.env, {
+            HTTP_PROXY: proxyUrl,
+            http_proxy: proxyUrl,
+            ALL_PROXY: proxyUrl,
+            all_proxy: proxyUrl,
+            NO_PROXY: "",
+            no_proxy: "",
+        });
         try {
             const inputs = await inputsFor();
             const { outs } = await provider.create(inputs);
@@ -363,23 +397,38 @@ describe("in-place updates under a hostile API", () => {
 
     it("a PATCH answered with a success envelope and no data is a done update: the state follows Jelou", async () => {
         const { id, inputs, outs, projectId } = await createdInPlace();
-        gateway.when("PATCH", PATH(projectId), { kind: "replace", status: 200, contentType: "application/json", body: JSON.stringify({ message: ["Integration updated"], statusMessage: "success", status: 1 }) });
+        gateway.when("PATCH", PATH(projectId), {
+            kind: "replace",
+            status: 200,
+            contentType: "application/json",
+            body: JSON.stringify({ message: ["Integration updated"], statusMessage: "success", status: 1 }),
+        });
         const news = (await provider.check({}, { ...inputs, webhookUrl: "https://moved.example.com/jelou" })).inputs!;
         const { outs: updated } = await provider.update(id, outs, news);
         expect(updated).toMatchObject({ webhookUrl: "https://moved.example.com/jelou", signingSecret: outs.signingSecret });
-        expect(sandbox.integration(projectId)).toMatchObject({ id, webhookUrl: "https://moved.example.com/jelou", signingSecret: outs.signingSecret });
+        expect(sandbox.integration(projectId)).toMatchObject({
+            id,
+            webhookUrl: "https://moved.example.com/jelou",
+            signingSecret: outs.signingSecret,
+        });
     });
 
     it("a refused PATCH that echoes the old authorization (raw, URL-encoded, base64) shows none of it, and is no conflict", async () => {
         const { id, inputs, outs, projectId } = await createdInPlace();
         const old = String(outs.authorization);
         const echo = `duplicate: current authorization ${old}; ${encodeURIComponent(old)}; ${Buffer.from(old).toString("base64").split("=")[0]}`;
-        gateway.when("PATCH", PATH(projectId), { kind: "replace", status: 422, contentType: "application/json", body: JSON.stringify({ message: [echo], statusMessage: "failed", status: 0 }) });
+        gateway.when("PATCH", PATH(projectId), {
+            kind: "replace",
+            status: 422,
+            contentType: "application/json",
+            body: JSON.stringify({ message: [echo], statusMessage: "failed", status: 0 }),
+        });
         const news = (await provider.check({}, { ...inputs, authorization: NEW_TOKEN })).inputs!;
         const error = await attempt(provider.update(id, outs, news));
         expect(error).toBeInstanceOf(JelouValidationError);
         const message = (error as Error).message;
-        for (const form of [old, encodeURIComponent(old), Buffer.from(old).toString("base64").split("=")[0], NEW_TOKEN]) expect(message).not.toContain(form);
+        for (const form of [old, encodeURIComponent(old), Buffer.from(old).toString("base64").split("=")[0], NEW_TOKEN])
+            expect(message).not.toContain(form);
         expect(message).toContain("Nothing was changed in Jelou");
         expect(message).not.toMatch(/adoptExisting/);
     });

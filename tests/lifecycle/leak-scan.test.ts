@@ -1,7 +1,7 @@
 // A full lifecycle with marker credentials, errors and retries included; everything a user or a log
 // could see is collected and searched for the markers and for every signing secret Jelou issued.
 import { API_KEY, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -26,7 +26,8 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
         }
         for (const r of result?.registrations ?? []) {
             const raw = JSON.stringify(r.inputs);
-            for (const key of fromStack) if (raw.includes(key)) stateHolding.push(`${r.inputs.projectId}'s registration holds a credential from the stack`);
+            for (const key of fromStack)
+                if (raw.includes(key)) stateHolding.push(`${r.inputs.projectId}'s registration holds a credential from the stack`);
         }
         for (const r of result?.registrations ?? []) seen.push(String(r.inputs.__provider));
         for (const i of sandbox.integrations()) secrets.add(i.signingSecret);
@@ -37,8 +38,29 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     const stack = (webhook: string, extra: object[] = []) => ({
         JELOU_TEST_SPEC: JSON.stringify({
             integrations: [
-                { name: "a", args: { projectId: `leak-${pid}-a`, webhookUrl: webhook, authType: "bearer", authorization: WEBHOOK_TOKEN, retryBaseDelayMs: 1, requestTimeoutMs: 500 } },
-                { name: "b", args: { projectId: `leak-${pid}-b`, webhookUrl: webhook, authType: "basic", authorization: WEBHOOK_TOKEN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retryBaseDelayMs: 1 } },
+                {
+                    name: "a",
+                    args: {
+                        projectId: `leak-${pid}-a`,
+                        webhookUrl: webhook,
+                        authType: "bearer",
+                        authorization: WEBHOOK_TOKEN,
+                        retryBaseDelayMs: 1,
+                        requestTimeoutMs: 500,
+                    },
+                },
+                {
+                    name: "b",
+                    args: {
+                        projectId: `leak-${pid}-b`,
+                        webhookUrl: webhook,
+                        authType: "basic",
+                        authorization: WEBHOOK_TOKEN,
+                        clientId: CLIENT_ID,
+                        clientSecret: CLIENT_SECRET,
+                        retryBaseDelayMs: 1,
+                    },
+                },
                 ...extra,
             ],
         }),
@@ -67,9 +89,11 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     // to report, so a plain one makes sure the retry lines are in the scan.
     sandbox.injectFaults({ kind: "status", status: 500 });
     snapshot(await engine.run(PROGRAM, { env: stack("https://two.example.com") }));
-    snapshot(await engine.run(PROGRAM, {
-        env: { ...stack("https://two.example.com"), PULUMI_CONFIG: JSON.stringify({ "jelou:apiKey": OTHER_API_KEY }) },
-    }));
+    snapshot(
+        await engine.run(PROGRAM, {
+            env: { ...stack("https://two.example.com"), PULUMI_CONFIG: JSON.stringify({ "jelou:apiKey": OTHER_API_KEY }) },
+        }),
+    );
     await engine.destroy();
     snapshot();
 
@@ -82,8 +106,16 @@ it("no credential or signing secret appears in logs, errors, __provider or the n
     expect(everything).toContain('require("pulumi-jelou/dynamic-provider")');
     expect(secrets.size).toBeGreaterThanOrEqual(4);
 
-    const markers = [API_KEY, OTHER_API_KEY, ENV_KEY, CLIENT_SECRET, WEBHOOK_TOKEN, WRONG_KEY, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64"), ...secrets];
+    const markers = [
+        API_KEY,
+        OTHER_API_KEY,
+        ENV_KEY,
+        CLIENT_SECRET,
+        WEBHOOK_TOKEN,
+        WRONG_KEY,
+        Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64"),
+        ...secrets,
+    ];
     const leaks = markers.filter((marker) => everything.includes(marker));
     expect(leaks).toEqual([]);
 }, 180_000); // a whole lifecycle with faults: minutes when the machine is loaded
-

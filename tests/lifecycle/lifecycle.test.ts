@@ -2,7 +2,7 @@
 // host with the package installed from its tarball (see harness/). Each step asserts the local
 // Jelou's request log and the state.
 import { API_KEY, calls, OTHER_API_KEY, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
- 
+
 const { LifecycleEngine } = require("../../harness/engine");
 
 const PROGRAM = "programs/integrations.js";
@@ -65,8 +65,14 @@ describe("lifecycle of one stack", () => {
         const stored = sandbox.integration(project)!;
         expect(entry.id).toBe(stored.id);
         expect(entry.outputs).toMatchObject({
-            projectId: project, brainId: project, webhookUrl: "https://support.example.com/jelou", authType: "bearer",
-            authorization: WEBHOOK_TOKEN, createdAt: stored.createdAt, signingSecret: stored.signingSecret, schemaVersion: 2,
+            projectId: project,
+            brainId: project,
+            webhookUrl: "https://support.example.com/jelou",
+            authType: "bearer",
+            authorization: WEBHOOK_TOKEN,
+            createdAt: stored.createdAt,
+            signingSecret: stored.signingSecret,
+            schemaVersion: 2,
         });
         // The key and the address came from the environment: read when each operation runs, never kept in state.
         expect(entry.outputs).not.toHaveProperty("apiKey");
@@ -103,7 +109,11 @@ describe("lifecycle of one stack", () => {
         const { plan } = await engine.run(PROGRAM, { env: env(declared) });
         expect(plan).toEqual([{ urn: urnOf("support"), op: "replace", replaces: ["webhookUrl"], deleteBeforeReplace: true }]);
         // The GET shows that the project's integration is still ours before it is deleted.
-        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        expect(calls(sandbox)).toEqual([
+            `GET /v1/external-support/${project}`,
+            `DELETE /v1/external-support/${project}`,
+            `POST /v1/external-support/${project}`,
+        ]);
         const outputs = engine.state.get(urnOf("support")).outputs;
         expect(outputs.webhookUrl).toBe("https://support.example.com/v2");
         expect(outputs.signingSecret).not.toBe(oldSecret);
@@ -111,11 +121,21 @@ describe("lifecycle of one stack", () => {
     });
 
     it("6. a new authType and authorization replace the same way", async () => {
-        declared = [integration(project, { webhookUrl: "https://support.example.com/v2", authType: "api_key", authorization: "marker-newtoken-8e7d" })];
+        declared = [
+            integration(project, {
+                webhookUrl: "https://support.example.com/v2",
+                authType: "api_key",
+                authorization: "marker-newtoken-8e7d",
+            }),
+        ];
         const { plan } = await engine.run(PROGRAM, { env: env(declared) });
         expect(plan[0]).toMatchObject({ op: "replace", replaces: ["authType", "authorization"] });
         // The GET shows that the project's integration is still ours before it is deleted.
-        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        expect(calls(sandbox)).toEqual([
+            `GET /v1/external-support/${project}`,
+            `DELETE /v1/external-support/${project}`,
+            `POST /v1/external-support/${project}`,
+        ]);
         expect(sandbox.integration(project)).toMatchObject({ authType: "api_key", authorization: "marker-newtoken-8e7d" });
         expect(engine.state.get(urnOf("support")).outputs.signingSecret).toBe(sandbox.integration(project)!.signingSecret);
     });
@@ -146,7 +166,9 @@ describe("lifecycle of one stack", () => {
         // The environment's key is neither: the resource's own arguments win.
         const { errors } = await engine.destroy({ env: env(declared, { JELOU_API_KEY: "marker-apikey-unused-0000" }) });
         expect(errors).toEqual([]);
-        expect(calls(sandbox).sort()).toEqual([project, second].flatMap((p) => [`GET /v1/external-support/${p}`, `DELETE /v1/external-support/${p}`]).sort());
+        expect(calls(sandbox).sort()).toEqual(
+            [project, second].flatMap((p) => [`GET /v1/external-support/${p}`, `DELETE /v1/external-support/${p}`]).sort(),
+        );
         const keyFor = (p: string) => sandbox.requests.find((r) => r.method === "DELETE" && r.path.endsWith(p))!.headers["x-api-key"];
         expect(keyFor(project)).toBe(OTHER_API_KEY);
         expect(keyFor(second)).toBe(API_KEY);
@@ -175,7 +197,11 @@ describe("a webhook that comes from another resource", () => {
         const up = await engine.run(PROGRAM, { env: env(fromReceiver), otherOutputs });
         expect(up.errors).toEqual([]);
         // The GET shows that the project's integration is still ours before it is deleted.
-        expect(calls(sandbox)).toEqual([`GET /v1/external-support/${project}`, `DELETE /v1/external-support/${project}`, `POST /v1/external-support/${project}`]);
+        expect(calls(sandbox)).toEqual([
+            `GET /v1/external-support/${project}`,
+            `DELETE /v1/external-support/${project}`,
+            `POST /v1/external-support/${project}`,
+        ]);
         expect(sandbox.integration(project)!.webhookUrl).toBe("https://receiver.example.com/hook");
         await engine.destroy({ env: env(fromReceiver) });
         expect(sandbox.integration(project)).toBeUndefined();
@@ -185,7 +211,11 @@ describe("a webhook that comes from another resource", () => {
 describe("bad input", () => {
     it("is reported by preview as check failures naming each property, before any API call", async () => {
         const engine = new LifecycleEngine(consumerDir);
-        const bad = integration(`life-${process.pid}-bad`, { webhookUrl: "http://support.example.com", authType: "basic", authorization: undefined });
+        const bad = integration(`life-${process.pid}-bad`, {
+            webhookUrl: "http://support.example.com",
+            authType: "basic",
+            authorization: undefined,
+        });
         const { plan, errors } = await engine.run(PROGRAM, { preview: true, env: env([bad]) });
         expect(plan).toEqual([{ urn: urnOf("support"), op: "failed" }]);
         expect(errors).toHaveLength(1);

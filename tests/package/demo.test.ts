@@ -64,17 +64,23 @@ describe("npm run demo", () => {
         const step = (pattern: string) => new RegExp(`^${pattern}`, "m");
         expect(run.output).toMatch(step(`1\\. start: a local Jelou listens on http://127\\.0\\.0\\.1:\\d+ .* — 0 API calls`));
         expect(run.output).toMatch(step(`2\\. preview: .*plan: create support.* — 0 API calls\\n(?! {5})`));
-        expect(run.output).toMatch(step(`3\\. up: creates the integration .* — 1 API call\\n {5}POST /v1/external-support/demo-project -> 200\\n(?! {5})`));
+        expect(run.output).toMatch(
+            step(`3\\. up: creates the integration .* — 1 API call\\n {5}POST /v1/external-support/demo-project -> 200\\n(?! {5})`),
+        );
         expect(run.output).toMatch(step(`4\\. checkpoint: .* — 0 API calls`));
         expect(run.output).toMatch(step(`5\\. up again: .*same support.* — 0 API calls\\n(?! {5})`));
-        expect(run.output).toMatch(step(
-            `6\\. rotate: .*update support.* — 2 API calls\\n {5}GET /v1/external-support/demo-project -> 200\\n` +
-            ` {5}POST /v1/external-support/demo-project/secret/regenerate -> 200\\n(?! {5})`,
-        ));
-        expect(run.output).toMatch(step(
-            `7\\. destroy: .* — 2 API calls\\n {5}GET /v1/external-support/demo-project -> 200\\n` +
-            ` {5}DELETE /v1/external-support/demo-project -> 200${calls}\\n {3}checked in the local Jelou: no integration left`,
-        ));
+        expect(run.output).toMatch(
+            step(
+                `6\\. rotate: .*update support.* — 2 API calls\\n {5}GET /v1/external-support/demo-project -> 200\\n` +
+                    ` {5}POST /v1/external-support/demo-project/secret/regenerate -> 200\\n(?! {5})`,
+            ),
+        );
+        expect(run.output).toMatch(
+            step(
+                `7\\. destroy: .* — 2 API calls\\n {5}GET /v1/external-support/demo-project -> 200\\n` +
+                    ` {5}DELETE /v1/external-support/demo-project -> 200${calls}\\n {3}checked in the local Jelou: no integration left`,
+            ),
+        );
         // Call lines carry a method, a path and a status: no header, no body, no query.
         for (const line of run.output.split("\n").filter((l) => /^ {5}\S/.test(l))) {
             expect(line).toMatch(/^ {5}(GET|POST|PATCH|DELETE) \/v1\/external-support\/[\w/-]+ -> \d{3}$/);
@@ -92,12 +98,15 @@ describe("npm run demo", () => {
         expect(run.signingSecrets).toHaveLength(2);
         const [first, second] = run.signingSecrets;
         expect(run.output).toContain(`signing secret: ******** (${first.length} characters, SHA-256 fingerprint ${fingerprint(first)})\n`);
-        expect(run.output).toContain(`signing secret: ******** (${second.length} characters, SHA-256 fingerprint ${fingerprint(second)}) (a new one)`);
+        expect(run.output).toContain(
+            `signing secret: ******** (${second.length} characters, SHA-256 fingerprint ${fingerprint(second)}) (a new one)`,
+        );
         expect(run.output.indexOf(fingerprint(second))).toBeLessThan(destroyAt);
     });
 
     it("shows the checkpoint's signingSecret as ciphertext that decrypts back to the secret", () => {
-        const envelope = /its signingSecret entry as stored: \{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext":"v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+…"\}/g;
+        const envelope =
+            /its signingSecret entry as stored: \{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext":"v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+…"\}/g;
         expect(run.output.match(envelope)).toHaveLength(2);
         expect(run.output.match(/plaintext search: none of \d+ secret values/g)).toHaveLength(2);
         expect(run.output).toContain(`gives back the signing secret (fingerprint ${fingerprint(run.signingSecrets[1])})`);

@@ -49,10 +49,22 @@ describe("the README", () => {
         });
         expect(files.length).toBeGreaterThanOrEqual(3);
         const config = path.join(dir, "tsconfig.json");
-        fs.writeFileSync(config, JSON.stringify({
-            compilerOptions: { strict: true, noEmit: true, target: "ES2022", module: "commonjs", moduleResolution: "node10", types: ["node"], skipLibCheck: true, preserveSymlinks: true },
-            files,
-        }));
+        fs.writeFileSync(
+            config,
+            JSON.stringify({
+                compilerOptions: {
+                    strict: true,
+                    noEmit: true,
+                    target: "ES2022",
+                    module: "commonjs",
+                    moduleResolution: "node10",
+                    types: ["node"],
+                    skipLibCheck: true,
+                    preserveSymlinks: true,
+                },
+                files,
+            }),
+        );
         const tsc = path.join(consumer, "node_modules", "typescript", "bin", "tsc");
         const run = spawnSync(process.execPath, [tsc, "-p", config], { cwd: consumer, encoding: "utf8", timeout: 180_000 });
         expect(`${run.stdout}${run.stderr}`).toBe("");

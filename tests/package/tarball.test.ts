@@ -8,7 +8,7 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
- 
+
 const { toolEnv } = require("../../harness/tool-env");
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -24,7 +24,10 @@ interface Listing {
 async function packListing(cwd = ROOT): Promise<Listing> {
     const config = fs.mkdtempSync(path.join(os.tmpdir(), "jelou-pack-config-"));
     try {
-        const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, env: toolEnv(config) });
+        const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+            cwd,
+            env: toolEnv(config),
+        });
         return JSON.parse(stdout)[0];
     } finally {
         fs.rmSync(config, { recursive: true, force: true });
@@ -90,16 +93,31 @@ describe("the tarball", () => {
         expect(files.filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f))).toEqual([]);
         expect(files.filter((f) => /\.(map|tsbuildinfo|tgz)$/.test(f))).toEqual([]);
         // One JavaScript file and one declaration file per module in provider/.
-        const sources = fs.readdirSync(path.join(ROOT, "provider"), { recursive: true, encoding: "utf8" })
-            .filter((f) => f.endsWith(".ts")).map((f) => f.split(path.sep).join("/").replace(/\.ts$/, "")).sort();
-        expect(files.filter((f) => f.endsWith(".js")).map((f) => f.slice(5, -3)).sort()).toEqual(sources);
-        expect(files.filter((f) => f.endsWith(".d.ts")).map((f) => f.slice(5, -5)).sort()).toEqual(sources);
+        const sources = fs
+            .readdirSync(path.join(ROOT, "provider"), { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => f.split(path.sep).join("/").replace(/\.ts$/, ""))
+            .sort();
+        expect(
+            files
+                .filter((f) => f.endsWith(".js"))
+                .map((f) => f.slice(5, -3))
+                .sort(),
+        ).toEqual(sources);
+        expect(
+            files
+                .filter((f) => f.endsWith(".d.ts"))
+                .map((f) => f.slice(5, -5))
+                .sort(),
+        ).toEqual(sources);
     });
 
     it("has every entry point package.json names, and a runnable bin", () => {
         const files = new Set(listing.files.map((f) => f.path));
         const targets = entryPoints(pkg);
-        expect(targets).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/dynamic-provider.js", "dist/sandbox/cli.js", "package.json"]));
+        expect(targets).toEqual(
+            expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/dynamic-provider.js", "dist/sandbox/cli.js", "package.json"]),
+        );
         for (const target of targets.filter((t) => !t.includes("*"))) expect([target, files.has(target)]).toEqual([target, true]);
         for (const bin of Object.values(pkg.bin as Record<string, string>)) {
             expect(fs.readFileSync(path.join(ROOT, bin), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
@@ -111,8 +129,20 @@ describe("the tarball", () => {
         expect(tarballProblems([...good, "tests/lifecycle.test.ts"], pkg, ROOT)).toEqual(["not for users: tests/lifecycle.test.ts"]);
         expect(tarballProblems([...good, "provider/client.ts"], pkg, ROOT)).toEqual(["not for users: provider/client.ts"]);
         expect(tarballProblems([...good, "dist/client.js.map", "tsconfig.tsbuildinfo", ".tmp/x"], pkg, ROOT)).toHaveLength(3);
-        expect(tarballProblems(good.filter((f) => f !== "dist/sandbox/cli.js"), pkg, ROOT)).toEqual(["entry point dist/sandbox/cli.js is not in the tarball"]);
-        expect(tarballProblems(good.filter((f) => f !== "CHANGELOG.md"), pkg, ROOT)).toEqual(["missing CHANGELOG.md"]);
+        expect(
+            tarballProblems(
+                good.filter((f) => f !== "dist/sandbox/cli.js"),
+                pkg,
+                ROOT,
+            ),
+        ).toEqual(["entry point dist/sandbox/cli.js is not in the tarball"]);
+        expect(
+            tarballProblems(
+                good.filter((f) => f !== "CHANGELOG.md"),
+                pkg,
+                ROOT,
+            ),
+        ).toEqual(["missing CHANGELOG.md"]);
     });
 
     it("is what `npm pack` lists when `files` is widened to tests: refused", async () => {
@@ -154,10 +184,19 @@ describe("npm publish --dry-run", () => {
                 npm_config_registry: registry,
                 npm_config_noproxy: "127.0.0.1",
             };
-            const { stdout, stderr } = await promisify(execFile)("npm", ["publish", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, env });
+            const { stdout, stderr } = await promisify(execFile)("npm", ["publish", "--dry-run", "--ignore-scripts", "--json"], {
+                cwd: ROOT,
+                env,
+            });
             const published = JSON.parse(stdout)[pkg.name];
             expect({ name: published.name, version: published.version }).toEqual({ name: pkg.name, version: pkg.version });
-            expect(tarballProblems(published.files.map((f: { path: string }) => f.path), pkg, ROOT)).toEqual([]);
+            expect(
+                tarballProblems(
+                    published.files.map((f: { path: string }) => f.path),
+                    pkg,
+                    ROOT,
+                ),
+            ).toEqual([]);
             expect(stderr.split("\n").filter((line) => /^npm (warn|error|ERR)/i.test(line))).toEqual([]);
             expect(stderr).toContain(`Publishing to ${registry} with tag latest and default access (dry-run)`);
             expect(requests.filter((r) => r !== `GET /${pkg.name}`)).toEqual([]);

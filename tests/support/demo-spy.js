@@ -18,7 +18,10 @@ JelouSandbox.start = async function spiedStart(options = {}) {
     const onRequest = (summary) => {
         if (options.onRequest) options.onRequest(summary);
         for (const integration of sandbox ? sandbox.integrations() : []) {
-            for (const [kind, value] of [["signingSecret", integration.signingSecret], ["authorization", integration.authorization]]) {
+            for (const [kind, value] of [
+                ["signingSecret", integration.signingSecret],
+                ["authorization", integration.authorization],
+            ]) {
                 if (value && !seen.has(value)) {
                     seen.add(value);
                     tell({ [kind]: value });

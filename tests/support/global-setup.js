@@ -21,7 +21,7 @@ function checkMatrixLeg(consumerDir) {
     const pm = consumerPackageManager();
     process.stdout.write(
         `\n[matrix] jest on ${process.version} (${process.execPath}); node on PATH ${pathNode}; ` +
-        `consumer installed by ${pm} with @pulumi/pulumi ${consumerSdk} (${path.relative(consumerDir, sdkJson)})\n`,
+            `consumer installed by ${pm} with @pulumi/pulumi ${consumerSdk} (${path.relative(consumerDir, sdkJson)})\n`,
     );
     const problems = [];
     if (major && process.versions.node.split(".")[0] !== major) problems.push(`jest runs on ${process.version}, not Node ${major}`);

@@ -20,7 +20,11 @@ export type Misbehaviour =
     /** Apply (unless `apply: false`), then answer a redirect to `location`. */
     | { kind: "redirect"; status: number; location: string; apply?: boolean }
     /** Apply, then answer what `rewrite` makes of the honest answer (its status and body). */
-    | { kind: "transform"; label: string; rewrite: (answer: { status: number; body: string }) => { status: number; body: string; contentType?: string } }
+    | {
+          kind: "transform";
+          label: string;
+          rewrite: (answer: { status: number; body: string }) => { status: number; body: string; contentType?: string };
+      }
     /** Do not apply; reset the connection once the request has been read. */
     | { kind: "reset-before" }
     /** Apply if `apply`, then wait for `held()` (a test kills the client meanwhile), then reset the connection. */
@@ -133,11 +137,16 @@ export class HostileGateway {
         const method = req.method ?? "GET";
         const path = req.url ?? "/";
         const misbehaviour = this.pick(method, path);
-        this.requests.push({ method, path, misbehaviour: misbehaviour.kind, ...(misbehaviour.kind === "transform" ? { label: misbehaviour.label } : {}) });
+        this.requests.push({
+            method,
+            path,
+            misbehaviour: misbehaviour.kind,
+            ...(misbehaviour.kind === "transform" ? { label: misbehaviour.label } : {}),
+        });
 
         if (misbehaviour.kind === "echo") return this.echo(req, res, misbehaviour);
         if (misbehaviour.kind === "reset-before") return void req.socket.destroy();
-        const applies = !(("apply" in misbehaviour) && misbehaviour.apply === false);
+        const applies = !("apply" in misbehaviour && misbehaviour.apply === false);
         if (misbehaviour.kind === "hold") {
             if (applies) await this.forward(method, path, req.headers, body);
             await misbehaviour.held();
@@ -165,11 +174,17 @@ export class HostileGateway {
                 return this.send(res, rewritten.status, rewritten.contentType ?? "application/json", rewritten.body);
             }
             case "reset-after-headers":
-                res.writeHead(answer.status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(answer.body)) });
+                res.writeHead(answer.status, {
+                    "content-type": "application/json",
+                    "content-length": String(Buffer.byteLength(answer.body)),
+                });
                 res.flushHeaders();
                 return void setImmediate(() => req.socket.destroy());
             case "truncate": {
-                res.writeHead(answer.status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(answer.body)) });
+                res.writeHead(answer.status, {
+                    "content-type": "application/json",
+                    "content-length": String(Buffer.byteLength(answer.body)),
+                });
                 res.write(answer.body.slice(0, Math.floor(answer.body.length / 2)));
                 return void setImmediate(() => req.socket.destroy());
             }
@@ -217,10 +232,16 @@ export class HostileGateway {
         let body: string;
         let contentType = "application/json";
         switch (misbehaviour.form) {
-            case "raw": body = JSON.stringify({ message: [text], statusMessage: "failed", status: 0 }); break;
+            case "raw":
+                body = JSON.stringify({ message: [text], statusMessage: "failed", status: 0 });
+                break;
             // JSON with every non-alphanumeric character escaped, as some serializers do.
-            case "json": body = `{"message":["${[...text].map((c) => (/[a-z0-9 ]/i.test(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)).join("")}"]}`; break;
-            case "url": body = JSON.stringify({ message: [`invalid credentials: ${encodeURIComponent(said).toLowerCase()}`] }); break;
+            case "json":
+                body = `{"message":["${[...text].map((c) => (/[a-z0-9 ]/i.test(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)).join("")}"]}`;
+                break;
+            case "url":
+                body = JSON.stringify({ message: [`invalid credentials: ${encodeURIComponent(said).toLowerCase()}`] });
+                break;
             case "html":
                 contentType = "text/html";
                 body = `<p>invalid credentials: ${[...said].map((c) => `&#${c.charCodeAt(0)};`).join("")}</p>`;
@@ -233,15 +254,24 @@ export class HostileGateway {
         this.send(res, misbehaviour.status, contentType, body);
     }
 
-    private forward(method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    private forward(
+        method: string,
+        path: string,
+        headers: http.IncomingHttpHeaders,
+        body: Buffer,
+    ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
         return new Promise((resolve, reject) => {
-            const request = http.request(`${this.upstream}${path}`, { method, headers: { ...headers, host: new URL(this.upstream).host } }, (response) => {
-                void readAll(response).then((data) => {
-                    const text = data.toString();
-                    for (const found of text.matchAll(/"signingSecret":"([^"]{1,200})"/g)) this.secretsSeen.add(found[1]);
-                    resolve({ status: response.statusCode ?? 502, headers: response.headers, body: text });
-                });
-            });
+            const request = http.request(
+                `${this.upstream}${path}`,
+                { method, headers: { ...headers, host: new URL(this.upstream).host } },
+                (response) => {
+                    void readAll(response).then((data) => {
+                        const text = data.toString();
+                        for (const found of text.matchAll(/"signingSecret":"([^"]{1,200})"/g)) this.secretsSeen.add(found[1]);
+                        resolve({ status: response.statusCode ?? 502, headers: response.headers, body: text });
+                    });
+                },
+            );
             request.on("error", reject);
             request.end(body);
         });

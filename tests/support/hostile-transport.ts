@@ -32,10 +32,16 @@ export class TransportFaults {
     ) {}
 
     static async start(): Promise<TransportFaults> {
-        const tls = https.createServer({ key: fs.readFileSync(path.join(FIXTURES, "self-signed-key.pem")), cert: fs.readFileSync(path.join(FIXTURES, "self-signed-cert.pem")) }, (_req, res) => {
-            // Reached only by a client that accepts any certificate: it is not Jelou.
-            res.writeHead(502, { "content-type": "text/plain" }).end("not Jelou");
-        });
+        const tls = https.createServer(
+            {
+                key: fs.readFileSync(path.join(FIXTURES, "self-signed-key.pem")),
+                cert: fs.readFileSync(path.join(FIXTURES, "self-signed-cert.pem")),
+            },
+            (_req, res) => {
+                // Reached only by a client that accepts any certificate: it is not Jelou.
+                res.writeHead(502, { "content-type": "text/plain" }).end("not Jelou");
+            },
+        );
         const proxy = http.createServer();
         const refusedPort = await freePort();
         const faults = new TransportFaults(tls, proxy, refusedPort);
@@ -43,7 +49,14 @@ export class TransportFaults {
             faults.proxied.push({ method: req.method ?? "", url: req.url ?? "", headers: flat(req.headers) });
             // What a hostile proxy answers: something shaped like Jelou's answer.
             res.writeHead(200, { "content-type": "application/json" });
-            res.end(JSON.stringify({ message: ["Success"], statusMessage: "success", status: 1, data: { id: "from-the-proxy", signingSecret: "from-the-proxy" } }));
+            res.end(
+                JSON.stringify({
+                    message: ["Success"],
+                    statusMessage: "success",
+                    status: 1,
+                    data: { id: "from-the-proxy", signingSecret: "from-the-proxy" },
+                }),
+            );
         });
         proxy.on("connect", (req: http.IncomingMessage, client: net.Socket) => {
             faults.proxied.push({ method: "CONNECT", url: req.url ?? "", headers: {} });

@@ -12,16 +12,21 @@ function formatDefault(value: string | number | boolean): string {
 export function settingValues(key: SettingKey): string {
     const spec: { kind: string; min?: number; max?: number; minLength?: number } = CONNECTION_SETTINGS[key];
     switch (spec.kind) {
-        case "credential": return key === "clientId" ? "string" : `string, secret, at least ${spec.minLength} characters`;
-        case "url": return "`https:` URL (`http:` on loopback)";
-        case "whole number": return `whole number, ${spec.min}–${spec.max}`;
-        default: return "`true` or `false`";
+        case "credential":
+            return key === "clientId" ? "string" : `string, secret, at least ${spec.minLength} characters`;
+        case "url":
+            return "`https:` URL (`http:` on loopback)";
+        case "whole number":
+            return `whole number, ${spec.min}–${spec.max}`;
+        default:
+            return "`true` or `false`";
     }
 }
 
 /** The sentence every doc comment of a setting ends with: its bounds, then where it is read from. */
 export function docSentence(key: SettingKey): string {
-    const spec: { kind: string; configKey: string; envVar: string; defaultValue?: string | number | boolean; min?: number; max?: number } = CONNECTION_SETTINGS[key];
+    const spec: { kind: string; configKey: string; envVar: string; defaultValue?: string | number | boolean; min?: number; max?: number } =
+        CONNECTION_SETTINGS[key];
     const bounds = spec.kind === "whole number" ? `A whole number from ${spec.min} to ${spec.max}. ` : "";
     const fallback = spec.defaultValue === undefined ? "" : `, then ${formatDefault(spec.defaultValue)}`;
     return `${bounds}Default: \`${spec.configKey}\`, then \`${spec.envVar}\`${fallback}.`;

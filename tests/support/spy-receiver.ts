@@ -23,7 +23,12 @@ export function useSpyReceiver(): { readonly url: string; received: Received[]; 
             const chunks: Buffer[] = [];
             req.on("data", (c: Buffer) => chunks.push(c));
             req.on("end", () => {
-                received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+                received.push({
+                    method: req.method ?? "",
+                    path: req.url ?? "",
+                    headers: req.headers,
+                    body: Buffer.concat(chunks).toString("utf8"),
+                });
                 res.writeHead(status).end();
             });
         });

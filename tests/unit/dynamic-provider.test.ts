@@ -1,10 +1,5 @@
 import { provider } from "../support/engine-view";
-import {
-    JelouAuthenticationError,
-    JelouConflictError,
-    JelouServerError,
-    JelouValidationError,
-} from "../../provider/api/errors";
+import { JelouAuthenticationError, JelouConflictError, JelouServerError, JelouValidationError } from "../../provider/api/errors";
 import { UNKNOWN } from "../../provider/resource/types";
 import { API_KEY, calls, CLIENT_ID, CLIENT_SECRET, OTHER_API_KEY, providerInputs, useSandbox, WEBHOOK_TOKEN } from "../support/fixtures";
 

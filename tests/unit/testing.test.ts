@@ -15,13 +15,15 @@ function useMocks(mocks: pulumi.runtime.Mocks, config: Record<string, string> = 
 beforeEach(() => {
     for (const key of Object.keys(process.env)) if (key.startsWith("JELOU_")) delete process.env[key];
     inner.length = 0;
-    useMocks(jelouMocks({
-        newResource: (args) => {
-            inner.push(args);
-            return { id: `inner-${args.name}`, state: { ...args.inputs, fromInner: true } };
-        },
-        call: (args) => ({ called: args.token }),
-    }));
+    useMocks(
+        jelouMocks({
+            newResource: (args) => {
+                inner.push(args);
+                return { id: `inner-${args.name}`, state: { ...args.inputs, fromInner: true } };
+            },
+            call: (args) => ({ called: args.token }),
+        }),
+    );
 });
 afterAll(() => {
     process.env = savedEnv;
@@ -38,7 +40,12 @@ const declared = { projectId: "acme-support", webhookUrl: "https://support.examp
 
 describe("jelouMocks: an ExternalSupportIntegration", () => {
     it("gets the outputs of a created integration without credentials: id, brainId, createdAt, a secret signingSecret, the checked inputs", async () => {
-        const integration = new ExternalSupportIntegration("support", { ...declared, authType: "bearer", authorization: "receiver-token-0123", rotationTriggers: { version: 2, weekly: false } });
+        const integration = new ExternalSupportIntegration("support", {
+            ...declared,
+            authType: "bearer",
+            authorization: "receiver-token-0123",
+            rotationTriggers: { version: 2, weekly: false },
+        });
         const id = await valueOf(integration.id);
         expect(id).toMatch(/^mock-[0-9a-f]{24}$/);
         expect(await valueOf(integration.brainId)).toBe("acme-support");
@@ -79,7 +86,10 @@ describe("jelouMocks: an ExternalSupportIntegration", () => {
         ["webhookUrl", { webhookUrl: "https://user:pass@support.example.com/jelou" }, /webhookUrl must not contain a user or password/],
     ])("fails the registration when check refuses %s, naming it", async (property, args, message) => {
         const integration = new ExternalSupportIntegration("bad", { ...declared, ...args });
-        const failure = await valueOf(integration.id).then(() => undefined, (e: unknown) => e);
+        const failure = await valueOf(integration.id).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(failure).toBeInstanceOf(Error);
         expect(String((failure as Error).message)).toMatch(message);
         expect(String((failure as Error).message)).toContain('ExternalSupportIntegration "bad" has invalid inputs');
@@ -87,14 +97,19 @@ describe("jelouMocks: an ExternalSupportIntegration", () => {
     });
 
     it("keeps check's failures on the error, property by property", () => {
-        const error = new JelouMockCheckError("x", [{ property: "webhookUrl", reason: "webhookUrl must be https" }, { property: "projectId", reason: "required" }]);
+        const error = new JelouMockCheckError("x", [
+            { property: "webhookUrl", reason: "webhookUrl must be https" },
+            { property: "projectId", reason: "required" },
+        ]);
         expect(error.failures.map((f) => f.property)).toEqual(["webhookUrl", "projectId"]);
         expect(error.message).toBe('ExternalSupportIntegration "x" has invalid inputs: webhookUrl must be https; projectId: required');
     });
 
     it("judges a webhook by the stack's jelou:baseUrl as the provider does: http on loopback is allowed against a local Jelou only", async () => {
         const local = "http://127.0.0.1:9/hook";
-        await expect(valueOf(new ExternalSupportIntegration("remote", { ...declared, webhookUrl: local }).id)).rejects.toThrow(/webhookUrl/);
+        await expect(valueOf(new ExternalSupportIntegration("remote", { ...declared, webhookUrl: local }).id)).rejects.toThrow(
+            /webhookUrl/,
+        );
         useMocks(jelouMocks(), { "jelou:baseUrl": "http://127.0.0.1:8787" });
         expect(await valueOf(new ExternalSupportIntegration("local", { ...declared, webhookUrl: local }).id)).toMatch(/^mock-/);
     });
@@ -105,7 +120,9 @@ describe("jelouMocks: an ExternalSupportIntegration", () => {
     });
 
     it("needs no credentials, but still refuses a malformed one given on the resource", async () => {
-        await expect(valueOf(new ExternalSupportIntegration("key", { ...declared, apiKey: " key-with-space " }).id)).rejects.toThrow(/apiKey has leading or trailing whitespace/);
+        await expect(valueOf(new ExternalSupportIntegration("key", { ...declared, apiKey: " key-with-space " }).id)).rejects.toThrow(
+            /apiKey has leading or trailing whitespace/,
+        );
     });
 
     it("keeps the id of an imported integration", async () => {
@@ -141,7 +158,9 @@ describe("jelouMocks in a plain Node process, from the packed package", () => {
             'const { ExternalSupportIntegration } = require("pulumi-jelou");',
             'pulumi.runtime.setMocks(jelouMocks(), "p", "s", false);',
             'const bad = new ExternalSupportIntegration("bad", { projectId: "p", webhookUrl: "http://support.example.com" });',
-            'valueOf(bad.id).then(() => console.log("resolved"), (e) => { console.log("refused:", e.message.includes("webhookUrl must")); ' + extra + " });",
+            'valueOf(bad.id).then(() => console.log("resolved"), (e) => { console.log("refused:", e.message.includes("webhookUrl must")); ' +
+                extra +
+                " });",
         ].join("\n");
         return spawnSync(process.execPath, ["-e", script], { cwd: process.env.JELOU_CONSUMER_DIR, encoding: "utf8", timeout: 60_000 });
     }

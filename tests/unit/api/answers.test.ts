@@ -25,7 +25,12 @@ describe("documented answer shapes", () => {
     });
 
     it("GET (envelope): no id and no authType, which are left out as not said", () => {
-        const data = { brainId: "brain-1", webhookUrl: INTEGRATION.webhookUrl, createdAt: INTEGRATION.createdAt, updatedAt: INTEGRATION.createdAt };
+        const data = {
+            brainId: "brain-1",
+            webhookUrl: INTEGRATION.webhookUrl,
+            createdAt: INTEGRATION.createdAt,
+            updatedAt: INTEGRATION.createdAt,
+        };
         const reading = readAnswer("get", { ...ENVELOPE, data });
         expect(reading).toEqual({ usable: true, value: data });
         // Left out, not set to undefined: spreading it over what another answer said keeps that.
@@ -37,13 +42,17 @@ describe("documented answer shapes", () => {
     });
 
     it("regenerate (bare): the secret and regeneratedAt", () => {
-        expect(readAnswer("regenerate", { signingSecret: SECRET, regeneratedAt: "2026-11-04T10:00:00.000Z" }))
-            .toEqual({ usable: true, value: { signingSecret: SECRET, issuedAt: "2026-11-04T10:00:00.000Z" } });
+        expect(readAnswer("regenerate", { signingSecret: SECRET, regeneratedAt: "2026-11-04T10:00:00.000Z" })).toEqual({
+            usable: true,
+            value: { signingSecret: SECRET, issuedAt: "2026-11-04T10:00:00.000Z" },
+        });
     });
 
     it("regenerate (envelope): brainId and the secret, no regeneratedAt", () => {
-        expect(readAnswer("regenerate", { ...ENVELOPE, data: { brainId: "brain-1", signingSecret: SECRET } }))
-            .toEqual({ usable: true, value: { signingSecret: SECRET, brainId: "brain-1" } });
+        expect(readAnswer("regenerate", { ...ENVELOPE, data: { brainId: "brain-1", signingSecret: SECRET } })).toEqual({
+            usable: true,
+            value: { signingSecret: SECRET, brainId: "brain-1" },
+        });
     });
 
     it.each([
@@ -74,11 +83,17 @@ describe("a field that cannot be read is not said, and spoils only a step that n
     });
 
     it("a regenerate needs only its secret", () => {
-        expect(readAnswer("regenerate", { signingSecret: SECRET, brainId: { x: 1 }, regeneratedAt: 17 })).toEqual({ usable: true, value: { signingSecret: SECRET, issuedAt: undefined, brainId: undefined } });
+        expect(readAnswer("regenerate", { signingSecret: SECRET, brainId: { x: 1 }, regeneratedAt: 17 })).toEqual({
+            usable: true,
+            value: { signingSecret: SECRET, issuedAt: undefined, brainId: undefined },
+        });
     });
 
     it("a GET with one unreadable field keeps the others", () => {
-        expect(readAnswer("get", { ...INTEGRATION, createdAt: { at: 1 } })).toMatchObject({ usable: true, value: { webhookUrl: INTEGRATION.webhookUrl } });
+        expect(readAnswer("get", { ...INTEGRATION, createdAt: { at: 1 } })).toMatchObject({
+            usable: true,
+            value: { webhookUrl: INTEGRATION.webhookUrl },
+        });
     });
 });
 
@@ -106,18 +121,28 @@ describe("answers that cannot be used", () => {
     it("a createdAt that cannot be read is not said: the answer is used for what it does say", () => {
         for (const createdAt of ["yesterday", { $date: 1 }, 12345678901, "2026-02-30T10:00:00Z"]) {
             const { createdAt: _, ...rest } = INTEGRATION;
-            expect(readAnswer("create", { ...INTEGRATION, createdAt, signingSecret: SECRET })).toEqual({ usable: true, value: { ...rest, signingSecret: SECRET } });
+            expect(readAnswer("create", { ...INTEGRATION, createdAt, signingSecret: SECRET })).toEqual({
+                usable: true,
+                value: { ...rest, signingSecret: SECRET },
+            });
         }
     });
 
     it("a createdAt in another readable form is kept as Jelou wrote it (an epoch number as its digits)", () => {
-        for (const [createdAt, kept] of [[1772360455998, "1772360455998"], ["Sun, 01 Mar 2026 10:20:55 GMT", "Sun, 01 Mar 2026 10:20:55 GMT"], ["2026-03-01T10:20:55", "2026-03-01T10:20:55"]]) {
+        for (const [createdAt, kept] of [
+            [1772360455998, "1772360455998"],
+            ["Sun, 01 Mar 2026 10:20:55 GMT", "Sun, 01 Mar 2026 10:20:55 GMT"],
+            ["2026-03-01T10:20:55", "2026-03-01T10:20:55"],
+        ]) {
             expect(readAnswer("get", { ...INTEGRATION, createdAt })).toEqual({ usable: true, value: { ...INTEGRATION, createdAt: kept } });
         }
     });
 
     it("a GET that names no integration is no description of one", () => {
-        expect(readAnswer("get", { ...ENVELOPE, data: { brainId: "brain-1" } })).toMatchObject({ usable: false, reason: "no integration in the body" });
+        expect(readAnswer("get", { ...ENVELOPE, data: { brainId: "brain-1" } })).toMatchObject({
+            usable: false,
+            reason: "no integration in the body",
+        });
     });
 
     it("a regenerate with an empty secret is unusable, never recorded", () => {

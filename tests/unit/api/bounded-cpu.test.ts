@@ -11,11 +11,20 @@ const RULES = ["regexp/no-super-linear-move", "regexp/no-super-linear-backtracki
 
 /** Runs ESLint as CI does (its config loads by dynamic import, which jest's VM cannot do): the super-linear reports. */
 function superLinearReports(args: string[], input?: string): string[] {
-    const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "eslint", "bin", "eslint.js"), "--format", "json", ...args], {
-        cwd: ROOT, input, encoding: "utf8", maxBuffer: 64 << 20,
-    });
+    const result = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules", "eslint", "bin", "eslint.js"), "--format", "json", ...args],
+        {
+            cwd: ROOT,
+            input,
+            encoding: "utf8",
+            maxBuffer: 64 << 20,
+        },
+    );
     const results = JSON.parse(result.stdout) as Array<{ filePath: string; messages: Array<{ ruleId: string | null; line: number }> }>;
-    return results.flatMap((r) => r.messages.filter((m) => RULES.includes(m.ruleId ?? "")).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}`));
+    return results.flatMap((r) =>
+        r.messages.filter((m) => RULES.includes(m.ruleId ?? "")).map((m) => `${path.relative(ROOT, r.filePath)}:${m.line} ${m.ruleId}`),
+    );
 }
 
 describe("the lint rule against super-linear patterns", () => {
@@ -23,7 +32,9 @@ describe("the lint rule against super-linear patterns", () => {
         ["tag stripping", 'export const f = (t: string) => t.replace(/<[^>]*>/g, " ");'],
         ["trailing slash trimming", 'export const f = (t: string) => t.replace(/\\/+$/, "");'],
     ])("flags %s as it stood before issue 16", (_what, code) => {
-        expect(superLinearReports(["--stdin", "--stdin-filename", "provider/snippet.ts"], code)).toEqual(["provider/snippet.ts:1 regexp/no-super-linear-move"]);
+        expect(superLinearReports(["--stdin", "--stdin-filename", "provider/snippet.ts"], code)).toEqual([
+            "provider/snippet.ts:1 regexp/no-super-linear-move",
+        ]);
     });
 
     it("finds none in provider/, scripts/ or tests/", () => {

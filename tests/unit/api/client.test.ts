@@ -18,7 +18,15 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; hits
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
 }
 afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+    await Promise.all(
+        servers.splice(0).map(
+            (s) =>
+                new Promise((r) => {
+                    s.closeAllConnections();
+                    s.close(r);
+                }),
+        ),
+    );
 });
 
 function client(baseUrl: string, extra: Partial<ConstructorParameters<typeof JelouClient>[0]> = {}) {
@@ -31,7 +39,9 @@ describe("JelouClient", () => {
             res.writeHead(422, { "content-type": "application/json" });
             res.end(JSON.stringify({ message: [`bad key ${req.headers["x-api-key"]}`, `token ${WEBHOOK_TOKEN} refused`] }));
         });
-        const error = await client(url).create("p1", { webhookUrl: "https://x.example", authType: "bearer", authorization: WEBHOOK_TOKEN }).catch((e) => e);
+        const error = await client(url)
+            .create("p1", { webhookUrl: "https://x.example", authType: "bearer", authorization: WEBHOOK_TOKEN })
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouValidationError);
         expect(error.apiMessages).toEqual(["bad key [REDACTED]", "token [REDACTED] refused"]);
         const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
@@ -44,7 +54,9 @@ describe("JelouClient", () => {
             res.writeHead(400, { "content-type": "application/json" });
             res.end(JSON.stringify({ message: `${"x".repeat(290)}${req.headers["x-api-key"]}` }));
         });
-        const error = await client(url).get("p1").catch((e) => e);
+        const error = await client(url)
+            .get("p1")
+            .catch((e) => e);
         expect(error.apiMessages[0]).toBe(`${"x".repeat(290)}[REDACTED]`);
         expect(error.message).not.toContain(API_KEY.slice(0, 10));
     });
@@ -66,7 +78,9 @@ describe("JelouClient", () => {
             res.writeHead(307, { location: `${elsewhere.url}/v1/external-support/p1` });
             res.end();
         });
-        const error = await client(url).get("p1").catch((e) => e);
+        const error = await client(url)
+            .get("p1")
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouError);
         expect(error.message).toMatch(/redirect \(307\).*check baseUrl/);
         expect(elsewhere.hits()).toBe(0);
@@ -77,7 +91,9 @@ describe("JelouClient", () => {
             res.writeHead(200, { "content-type": "application/json" });
             res.end(JSON.stringify({ id: "x", padding: "a".repeat(2 * 1024 * 1024) }));
         });
-        const error = await client(url).get("p1").catch((e) => e);
+        const error = await client(url)
+            .get("p1")
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouConnectionError);
         expect(error.message).toContain("larger than 1 MiB");
     });
@@ -87,7 +103,9 @@ describe("JelouClient", () => {
             res.writeHead(502, { "content-type": "text/html" });
             res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
         });
-        const error = await client(url, { maxAttempts: 2 }).get("p1").catch((e) => e);
+        const error = await client(url, { maxAttempts: 2 })
+            .get("p1")
+            .catch((e) => e);
         expect(error.status).toBe(502);
         expect(error.apiMessages).toEqual(["502 Bad Gateway"]);
         expect(hits()).toBe(2);

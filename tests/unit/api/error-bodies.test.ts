@@ -53,7 +53,9 @@ describe("errorFromResponse: bodies of any shape", () => {
     });
 
     it("hostile keys from JSON (__proto__, constructor, toString, valueOf) are read as data", () => {
-        const body = JSON.parse('{"message":{"__proto__":["webhookUrl must be https"],"constructor":{"prototype":1},"toString":"x","valueOf":[2]}}');
+        const body = JSON.parse(
+            '{"message":{"__proto__":["webhookUrl must be https"],"constructor":{"prototype":1},"toString":"x","valueOf":[2]}}',
+        );
         const error = errorFromResponse(400, "POST", PATH, body, redact);
         expectBounded(error, 400);
         expect(error.apiMessages).toContain("webhookUrl must be https");
@@ -109,7 +111,10 @@ describe("errorFromResponse: bodies of any shape", () => {
             fc.nat(5000).map((n) => "<".repeat(n)),
             fc.string({ unit: "grapheme", maxLength: 400 }),
         );
-        const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "toString", "constructor", "valueOf", "message", "error", "description"));
+        const key = fc.oneof(
+            fc.string(),
+            fc.constantFrom("__proto__", "toString", "constructor", "valueOf", "message", "error", "description"),
+        );
         const { tree } = fc.letrec((tie) => ({
             tree: fc.oneof(
                 { depthSize: "medium", withCrossShrink: true },
@@ -130,7 +135,9 @@ describe("errorFromResponse: bodies of any shape", () => {
             fc.tuple(fc.nat(3000), tree).map(([depth, leaf]) => ({ message: nested(depth, leaf) })),
             fc.array(text, { minLength: 0, maxLength: 2000 }).map((message) => ({ message })),
             // As JSON.parse builds it: "__proto__" an own key.
-            fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.parse(`{"message":{"__proto__":${JSON.stringify(v)},"toString":${JSON.stringify(v)}}}`)),
+            fc
+                .jsonValue({ maxDepth: 6 })
+                .map((v) => JSON.parse(`{"message":{"__proto__":${JSON.stringify(v)},"toString":${JSON.stringify(v)}}}`)),
             fc.anything({ maxDepth: 4, withNullPrototype: true, withMap: true, withSet: true, withBigInt: true, withTypedArray: true }),
         );
         const status = fc.oneof(fc.integer({ min: 400, max: 599 }), fc.constantFrom(400, 401, 404, 409, 422, 429, 500, 503));

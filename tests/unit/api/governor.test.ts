@@ -81,7 +81,10 @@ describe("the governor", () => {
                 async (ceiling, count, parallel, latencyMs, throttles) => {
                     let i = 0;
                     const run = await simulate({
-                        count, parallel, latencyMs, maxRequestsPerSecond: ceiling,
+                        count,
+                        parallel,
+                        latencyMs,
+                        maxRequestsPerSecond: ceiling,
                         // Throttled now and then (never forever), sometimes with a Retry-After.
                         answer: () => {
                             const throttled = throttles[i++ % throttles.length] && i % 3 !== 0;
@@ -106,9 +109,13 @@ describe("the governor", () => {
                 async (rate, parallel, retryAfterMs, latencyMs) => {
                     const pauses: Array<{ from: number; until: number; admittedBefore: number }> = [];
                     const run = await simulate({
-                        count: 3 * rate, parallel, latencyMs, answer: gateway(rate, retryAfterMs),
+                        count: 3 * rate,
+                        parallel,
+                        latencyMs,
+                        answer: gateway(rate, retryAfterMs),
                         onRelease: (now, answer, sofar) => {
-                            if (answer.throttled) pauses.push({ from: now, until: now + retryAfterMs, admittedBefore: sofar.admissions.length });
+                            if (answer.throttled)
+                                pauses.push({ from: now, until: now + retryAfterMs, admittedBefore: sofar.admissions.length });
                         },
                     });
                     for (const pause of pauses) {
@@ -159,7 +166,10 @@ describe("the governor", () => {
                     return { throttled: false };
                 };
                 const run = await simulate({
-                    count: rate * 20, parallel: rate, latencyMs: 1000, answer,
+                    count: rate * 20,
+                    parallel: rate,
+                    latencyMs: 1000,
+                    answer,
                     onRelease: (now, { throttled }) => void (!throttled && successes.push(now)),
                 });
                 // What Jelou was accepting when it throttled: the rate fell to 0.7 × that, then came back to it.
@@ -179,7 +189,8 @@ describe("the governor", () => {
             governor.admit({ continuing: name.startsWith("continuing") }).then((permit: Permit) => {
                 order.push(name);
                 permit.release({ throttled: false });
-            }));
+            }),
+        );
         first.release({ throttled: false });
         await clock.run();
         await Promise.all(waiting);
@@ -209,8 +220,9 @@ describe("the governor", () => {
         expect(governorFor("https://jelou.example/", { apiKey: "key-number-one" })).toBe(a);
         expect(governorFor("https://jelou.example", { apiKey: "key-number-two" })).not.toBe(a);
         expect(governorFor("https://other.example", { apiKey: "key-number-one" })).not.toBe(a);
-        expect(governorFor("https://jelou.example", { clientId: "id", clientSecret: "secret-value" }))
-            .toBe(governorFor("https://jelou.example", { clientId: "id", clientSecret: "secret-value" }));
+        expect(governorFor("https://jelou.example", { clientId: "id", clientSecret: "secret-value" })).toBe(
+            governorFor("https://jelou.example", { clientId: "id", clientSecret: "secret-value" }),
+        );
         const seen = JSON.stringify(a, (_key, value) => (value instanceof Map ? [...value.keys()] : value));
         expect(seen).not.toContain("key-number-one");
     });

@@ -68,7 +68,9 @@ describe("idempotent calls", () => {
 
     it("stop after maxAttempts with the last error", async () => {
         sandbox.injectFaults({ kind: "status", status: 503 }, 10);
-        const error = await client({ maxAttempts: 3 }).delete(newProject()).catch((e) => e);
+        const error = await client({ maxAttempts: 3 })
+            .delete(newProject())
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouServerError);
         expect(sandbox.requests).toHaveLength(3);
     });
@@ -96,7 +98,9 @@ describe("idempotent calls", () => {
 
     it("give up at once when Retry-After is past the total deadline", async () => {
         sandbox.injectFaults({ kind: "status", status: 429, retryAfter: "120" });
-        const error = await client({ totalTimeoutMs: 5000 }).get(newProject()).catch((e) => e);
+        const error = await client({ totalTimeoutMs: 5000 })
+            .get(newProject())
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouRateLimitError);
         expect(error.message).toContain("retried later");
         expect(sandbox.requests).toHaveLength(1);
@@ -104,7 +108,9 @@ describe("idempotent calls", () => {
 
     it("are retried while the connection is refused, until Jelou answers", async () => {
         const port = await freePort();
-        const late = client({ baseUrl: `http://127.0.0.1:${port}`, retryBaseDelayMs: 100, maxAttempts: 6 }).get("p1").catch((e) => e);
+        const late = client({ baseUrl: `http://127.0.0.1:${port}`, retryBaseDelayMs: 100, maxAttempts: 6 })
+            .get("p1")
+            .catch((e) => e);
         await new Promise((r) => setTimeout(r, 150));
         const revived = await JelouSandbox.start({ port, apiKeys: [API_KEY] });
         try {
@@ -180,7 +186,10 @@ describe("create", () => {
         sandbox.injectFaults({ kind: "drop-after" });
         const { id, outs } = await create(projectId);
         expect(id).toBe(`project/${projectId}`);
-        expect(outs).toMatchObject({ signingSecret: sandbox.integration(projectId)!.signingSecret, createdAt: sandbox.integration(projectId)!.createdAt });
+        expect(outs).toMatchObject({
+            signingSecret: sandbox.integration(projectId)!.signingSecret,
+            createdAt: sandbox.integration(projectId)!.createdAt,
+        });
     });
 
     it("after an unknown outcome, an integration with another webhook is not taken as ours, nor ours forgotten", async () => {
@@ -210,7 +219,12 @@ describe("create", () => {
             },
         });
         expect(calls(sandbox)).toEqual([
-            POST(projectId), GET(projectId), POST(projectId), GET(projectId), POST(projectId), GET(projectId),
+            POST(projectId),
+            GET(projectId),
+            POST(projectId),
+            GET(projectId),
+            POST(projectId),
+            GET(projectId),
             `POST /v1/external-support/${projectId}/secret/regenerate`,
         ]);
         expect(created.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
@@ -225,7 +239,10 @@ describe("create", () => {
             log: (line) => void (line.includes("sending the create again") && sandbox.seed(projectId, hook)),
         });
         expect(calls(sandbox)).toEqual([
-            POST(projectId), GET(projectId), POST(projectId), GET(projectId),
+            POST(projectId),
+            GET(projectId),
+            POST(projectId),
+            GET(projectId),
             `POST /v1/external-support/${projectId}/secret/regenerate`,
         ]);
         expect(created.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);
@@ -238,7 +255,12 @@ describe("create", () => {
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);
         expect(error.message).toMatch(/may exist in Jelou.*500.*could not be asked.*partially created; run `pulumi up` again/);
         expect(error.id).toBe(`project/${projectId}`);
-        expect(error.properties).toMatchObject({ projectId, webhookUrl: "https://support.example.com/jelou", authType: "bearer", createPending: true });
+        expect(error.properties).toMatchObject({
+            projectId,
+            webhookUrl: "https://support.example.com/jelou",
+            authType: "bearer",
+            createPending: true,
+        });
         expect(error.properties.signingSecret).toBeUndefined();
         expect(error.reasons).toHaveLength(1);
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), GET(projectId), GET(projectId), GET(projectId)]);
@@ -272,7 +294,9 @@ describe("create", () => {
             log: (line) => void (line.includes("sending the create again") && sandbox.injectFaults({ kind: "status", status: 500 })),
         }).catch((e) => e);
         expect(calls(sandbox)).toEqual([POST(projectId), GET(projectId), POST(projectId), GET(projectId), POST(projectId), GET(projectId)]);
-        expect(error.message).toMatch(/failed 3 times \(last: .*500.*\), and Jelou says \(404\) that the project has no integration, so nothing was created/);
+        expect(error.message).toMatch(
+            /failed 3 times \(last: .*500.*\), and Jelou says \(404\) that the project has no integration, so nothing was created/,
+        );
         expect(sandbox.integration(projectId)).toBeUndefined();
     });
 });
@@ -294,9 +318,13 @@ describe("through the account's governor", () => {
     it("the deadline coming while an attempt waits for its turn says so, and nothing was sent", async () => {
         const projectId = newProject();
         const governor = new Governor({ maxRequestsPerSecond: 1 });
-        await client({ governor }).get(projectId).catch(() => undefined);
+        await client({ governor })
+            .get(projectId)
+            .catch(() => undefined);
         sandbox.clearLog();
-        const error = await client({ governor, totalTimeoutMs: 200 }).get(projectId).catch((e) => e);
+        const error = await client({ governor, totalTimeoutMs: 200 })
+            .get(projectId)
+            .catch((e) => e);
         expect(error.message).toMatch(/not completed within totalTimeoutMs \(200 ms\).*while it waited for its turn.*maxRequestsPerSecond/);
         expect(error.outcome).toBe("not-processed");
         expect(sandbox.requests).toHaveLength(0);
@@ -305,12 +333,20 @@ describe("through the account's governor", () => {
 
 describe("errors", () => {
     it("a 422 saying the integration exists is a conflict", () => {
-        const error = errorFromResponse(422, "POST", "/v1/external-support/p1", { message: ["Integration already exists for this project"] }, (t) => t);
+        const error = errorFromResponse(
+            422,
+            "POST",
+            "/v1/external-support/p1",
+            { message: ["Integration already exists for this project"] },
+            (t) => t,
+        );
         expect(error).toBeInstanceOf(JelouConflictError);
     });
 
     it("a connection refused for good says what to check", async () => {
-        const error = await client({ baseUrl: `http://127.0.0.1:${await freePort()}`, maxAttempts: 2 }).get("p1").catch((e) => e);
+        const error = await client({ baseUrl: `http://127.0.0.1:${await freePort()}`, maxAttempts: 2 })
+            .get("p1")
+            .catch((e) => e);
         expect(error).toBeInstanceOf(JelouConnectionError);
         expect(error.message).toMatch(/ECONNREFUSED.*may be retried/);
         expect(error.message).toContain("is baseUrl right");

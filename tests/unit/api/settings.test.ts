@@ -16,7 +16,11 @@ function connectionArgsDocs(): Map<string, string> {
     const docs = new Map<string, string>();
     for (let open = body.indexOf("/**"); open !== -1; open = body.indexOf("/**", open + 3)) {
         const close = body.indexOf("*/", open);
-        const text = body.slice(open + 3, close).split("\n").map((line) => line.trim().replace(/^\* ?/, "")).join(" ");
+        const text = body
+            .slice(open + 3, close)
+            .split("\n")
+            .map((line) => line.trim().replace(/^\* ?/, ""))
+            .join(" ");
         const declaration = body.slice(close + 2, body.indexOf(";", close)).trim();
         docs.set(declaration.slice(0, declaration.indexOf("?")), text.split(/\s+/).filter(Boolean).join(" "));
     }
@@ -38,7 +42,8 @@ describe("the table of connection settings", () => {
     });
 
     it("is where the client's defaults come from", () => {
-        for (const [key, value] of Object.entries(REQUEST_DEFAULTS)) expect(CONNECTION_SETTINGS[key as SettingKey]).toHaveProperty("defaultValue", value);
+        for (const [key, value] of Object.entries(REQUEST_DEFAULTS))
+            expect(CONNECTION_SETTINGS[key as SettingKey]).toHaveProperty("defaultValue", value);
     });
 
     it("is quoted by the README's table of connection settings, row for row", () => {
@@ -59,12 +64,22 @@ describe("judgeSetting", () => {
     const SOURCES: SettingSource[] = ["resource", "config", "environment", "earlier-state"];
 
     it("names the setting where it was given, once, with the fix", () => {
-        const names = { resource: "the resource's maxAttempts", config: "stack config jelou:maxAttempts", environment: "JELOU_MAX_ATTEMPTS" };
+        const names = {
+            resource: "the resource's maxAttempts",
+            config: "stack config jelou:maxAttempts",
+            environment: "JELOU_MAX_ATTEMPTS",
+        };
         for (const [source, name] of Object.entries(names)) {
-            expect(judgeSetting("maxAttempts", 0, source as SettingSource)).toEqual({ problem: `${name} must be a whole number from 1 to 10` });
+            expect(judgeSetting("maxAttempts", 0, source as SettingSource)).toEqual({
+                problem: `${name} must be a whole number from 1 to 10`,
+            });
         }
-        expect(judgeSetting("baseUrl", "http://jelou.example.com", "environment")).toEqual({ problem: expect.stringMatching(/^JELOU_BASE_URL must use https:/) });
-        expect(judgeSetting("apiKey", "short", "config")).toEqual({ problem: expect.stringMatching(/^stack config jelou:apiKey is too short to be real/) });
+        expect(judgeSetting("baseUrl", "http://jelou.example.com", "environment")).toEqual({
+            problem: expect.stringMatching(/^JELOU_BASE_URL must use https:/),
+        });
+        expect(judgeSetting("apiKey", "short", "config")).toEqual({
+            problem: expect.stringMatching(/^stack config jelou:apiKey is too short to be real/),
+        });
         expect(judgeSetting("detectDrift", "yes", "environment")).toEqual({ problem: "JELOU_DETECT_DRIFT must be true or false" });
     });
 
@@ -92,8 +107,16 @@ describe("judgeSetting", () => {
 
 describe("every setting from the environment", () => {
     const VALID: Record<SettingKey, string> = {
-        apiKey: "marker-key-env", clientId: "client-1", clientSecret: "marker-secret-env", baseUrl: "http://127.0.0.1:8787/",
-        maxAttempts: "3", requestTimeoutMs: "1000", totalTimeoutMs: "2000", retryBaseDelayMs: "5", maxRequestsPerSecond: "7", detectDrift: "true",
+        apiKey: "marker-key-env",
+        clientId: "client-1",
+        clientSecret: "marker-secret-env",
+        baseUrl: "http://127.0.0.1:8787/",
+        maxAttempts: "3",
+        requestTimeoutMs: "1000",
+        totalTimeoutMs: "2000",
+        retryBaseDelayMs: "5",
+        maxRequestsPerSecond: "7",
+        detectDrift: "true",
     };
 
     it("is read from its JELOU_* variable, below the resource and stack config", () => {
@@ -101,11 +124,21 @@ describe("every setting from the environment", () => {
         const { connection, failures } = resolveConnection({ given: {}, env });
         expect(failures).toEqual([]);
         expect(connection).toEqual({
-            credentials: { apiKey: "marker-key-env", clientId: "client-1", clientSecret: "marker-secret-env" }, credentialSource: "environment",
-            baseUrl: "http://127.0.0.1:8787", maxAttempts: 3, requestTimeoutMs: 1000, totalTimeoutMs: 2000, retryBaseDelayMs: 5,
-            maxRequestsPerSecond: 7, detectDrift: true,
+            credentials: { apiKey: "marker-key-env", clientId: "client-1", clientSecret: "marker-secret-env" },
+            credentialSource: "environment",
+            baseUrl: "http://127.0.0.1:8787",
+            maxAttempts: 3,
+            requestTimeoutMs: 1000,
+            totalTimeoutMs: 2000,
+            retryBaseDelayMs: 5,
+            maxRequestsPerSecond: 7,
+            detectDrift: true,
         });
-        const over = resolveConnection({ given: { maxAttempts: 2 }, config: { get: (k) => (k === "jelou:totalTimeoutMs" ? "9000" : undefined) }, env });
+        const over = resolveConnection({
+            given: { maxAttempts: 2 },
+            config: { get: (k) => (k === "jelou:totalTimeoutMs" ? "9000" : undefined) },
+            env,
+        });
         expect(over.connection).toMatchObject({ maxAttempts: 2, totalTimeoutMs: 9000, requestTimeoutMs: 1000 });
     });
 
@@ -115,7 +148,9 @@ describe("every setting from the environment", () => {
             const env = { JELOU_API_KEY: "marker-key-env", [CONNECTION_SETTINGS[key].envVar]: "ftp://nope" };
             const { connection, failures } = resolveConnection({ given: {}, env });
             expect(connection).toBeUndefined();
-            expect(failures).toEqual([{ property: key, reason: expect.stringMatching(new RegExp(`^${CONNECTION_SETTINGS[key].envVar} must`)) }]);
+            expect(failures).toEqual([
+                { property: key, reason: expect.stringMatching(new RegExp(`^${CONNECTION_SETTINGS[key].envVar} must`)) },
+            ]);
             expect(failures[0].reason.split(CONNECTION_SETTINGS[key].envVar)).toHaveLength(2);
         }
     });

@@ -46,7 +46,9 @@ function clientOn(which: "axios" | "axios-floor"): typeof Client {
         Loaded = (jest.requireActual("../../../provider/api/client") as typeof import("../../../provider/api/client")).JelouClient;
         // The module the client gets is the one asked for.
         const expected = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", which, "package.json"), "utf8")).version;
-        expect((jest.requireMock("axios") as { VERSION?: string }).VERSION ?? (jest.requireActual("axios") as { VERSION: string }).VERSION).toBe(expected);
+        expect(
+            (jest.requireMock("axios") as { VERSION?: string }).VERSION ?? (jest.requireActual("axios") as { VERSION: string }).VERSION,
+        ).toBe(expected);
     });
     jest.dontMock("axios");
     return Loaded!;
@@ -55,8 +57,18 @@ function clientOn(which: "axios" | "axios-floor"): typeof Client {
 describe.each(["axios", "axios-floor"] as const)("an HTTPS_PROXY, on %s", (which) => {
     const saved: Record<string, string | undefined> = {};
     const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
-    beforeEach(() => PROXY_VARS.forEach((v) => { saved[v] = process.env[v]; delete process.env[v]; }));
-    afterEach(() => PROXY_VARS.forEach((v) => { if (saved[v] === undefined) delete process.env[v]; else process.env[v] = saved[v]; }));
+    beforeEach(() =>
+        PROXY_VARS.forEach((v) => {
+            saved[v] = process.env[v];
+            delete process.env[v];
+        }),
+    );
+    afterEach(() =>
+        PROXY_VARS.forEach((v) => {
+            if (saved[v] === undefined) delete process.env[v];
+            else process.env[v] = saved[v];
+        }),
+    );
 
     /** A proxy that answers every CONNECT itself, with a body shaped like Jelou's "not found". */
     async function proxy(): Promise<{ seen: string[] }> {
@@ -68,7 +80,9 @@ describe.each(["axios", "axios-floor"] as const)("an HTTPS_PROXY, on %s", (which
                 if (!data.includes("\r\n\r\n")) return;
                 seen.push(data);
                 const body = JSON.stringify({ message: ["Integration not found"], statusMessage: "failed", status: 0 });
-                socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+                socket.end(
+                    `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+                );
             });
             socket.on("error", () => undefined);
         });
@@ -79,7 +93,13 @@ describe.each(["axios", "axios-floor"] as const)("an HTTPS_PROXY, on %s", (which
     it("sees only a CONNECT (no key, no body), and its own 404 is not Jelou's", async () => {
         const { seen } = await proxy();
         const Loaded = clientOn(which);
-        const client = new Loaded({ baseUrl: "https://127.0.0.1:1", apiKey: API_KEY, maxAttempts: 2, retryBaseDelayMs: 1, requestTimeoutMs: 2000 });
+        const client = new Loaded({
+            baseUrl: "https://127.0.0.1:1",
+            apiKey: API_KEY,
+            maxAttempts: 2,
+            retryBaseDelayMs: 1,
+            requestTimeoutMs: 2000,
+        });
         for (const call of [() => client.delete("p1"), () => client.create("p1", FIELDS)]) {
             const error = await call().catch((e) => e);
             expect(error).not.toBeInstanceOf(JelouNotFoundError);
@@ -105,13 +125,26 @@ describe("a TLS handshake failure is not sent", () => {
         let connections = 0;
         let requests = 0;
         const server = https.createServer(
-            { cert: fs.readFileSync(path.join(__dirname, "..", "..", "support", "fixtures", "tls", "cert.pem")), key: fs.readFileSync(path.join(__dirname, "..", "..", "support", "fixtures", "tls", "key.pem")) },
-            (_req, res) => { requests += 1; res.end("{}"); },
+            {
+                cert: fs.readFileSync(path.join(__dirname, "..", "..", "support", "fixtures", "tls", "cert.pem")),
+                key: fs.readFileSync(path.join(__dirname, "..", "..", "support", "fixtures", "tls", "key.pem")),
+            },
+            (_req, res) => {
+                requests += 1;
+                res.end("{}");
+            },
         );
-        server.on("connection", () => { connections += 1; });
+        server.on("connection", () => {
+            connections += 1;
+        });
         server.on("tlsClientError", () => undefined);
         const port = await listen(server);
-        const client = new JelouClient({ baseUrl: `https://localhost:${port}`, apiKey: API_KEY, retryBaseDelayMs: 1, requestTimeoutMs: 2000 });
+        const client = new JelouClient({
+            baseUrl: `https://localhost:${port}`,
+            apiKey: API_KEY,
+            retryBaseDelayMs: 1,
+            requestTimeoutMs: 2000,
+        });
         const error = await createIntegration(client, "p1", FIELDS, { declared: {} }).catch((e) => e);
         expect(error).not.toBeInstanceOf(JelouIncompleteCreateError);
         expect(error).toBeInstanceOf(JelouConnectionError);
@@ -138,7 +171,13 @@ describe("a redirect on a create", () => {
             }
         });
         const port = await listen(server);
-        const client = new JelouClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: API_KEY, maxAttempts: 1, retryBaseDelayMs: 1, requestTimeoutMs: 2000 });
+        const client = new JelouClient({
+            baseUrl: `http://127.0.0.1:${port}`,
+            apiKey: API_KEY,
+            maxAttempts: 1,
+            retryBaseDelayMs: 1,
+            requestTimeoutMs: 2000,
+        });
         const error = await createIntegration(client, "p1", FIELDS, { declared: {} }).catch((e) => e);
         expect(seen).toEqual(["POST", "GET"]);
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);

@@ -4,7 +4,13 @@ import * as fc from "fast-check";
 import { classifyEvent, parseEvent } from "../../../provider/receiver/events";
 import * as pkg from "../../../provider/index";
 import { signPayload, verifySignature } from "../../../provider/receiver/signature";
-import { conversationCloseEvent, conversationStartEvent, messageEvent, adHocConversation, SAMPLE_CONTENT } from "../../../provider/sandbox/delivery";
+import {
+    conversationCloseEvent,
+    conversationStartEvent,
+    messageEvent,
+    adHocConversation,
+    SAMPLE_CONTENT,
+} from "../../../provider/sandbox/delivery";
 
 const SECRET = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const OLD = "0f9e8d7c6b5a49382716f5e4d3c2b1a0";
@@ -37,7 +43,10 @@ describe("parseEvent", () => {
     it("types the documented minimum: a close with only event, timestamp and project_id; a start with only event", () => {
         const close = { event: "conversation.close", timestamp: 1, project_id: "p" };
         expect(classifyEvent(close)).toEqual({ kind: "conversation.close", event: close });
-        expect(classifyEvent({ event: "conversation.start" })).toEqual({ kind: "conversation.start", event: { event: "conversation.start" } });
+        expect(classifyEvent({ event: "conversation.start" })).toEqual({
+            kind: "conversation.start",
+            event: { event: "conversation.start" },
+        });
     });
 
     it.each([
@@ -45,8 +54,14 @@ describe("parseEvent", () => {
         [{ hello: 1 }, "no event or event_type field"],
         [[1, 2], "the event is not a JSON object"],
         [null, "the event is not a JSON object"],
-        [{ ...messageEvent(conversation), value: { id: "v", type: "sticker", content: {} } }, 'message event: value.type "sticker" is not a documented message type'],
-        [{ ...messageEvent(conversation), value: { id: "v", type: "image", content: { url: "https://x" } } }, "message event: value.content.mime_type is not a string"],
+        [
+            { ...messageEvent(conversation), value: { id: "v", type: "sticker", content: {} } },
+            'message event: value.type "sticker" is not a documented message type',
+        ],
+        [
+            { ...messageEvent(conversation), value: { id: "v", type: "image", content: { url: "https://x" } } },
+            "message event: value.content.mime_type is not a string",
+        ],
         [{ ...messageEvent(conversation), contact: { id: 7 } }, "message event: contact is not { id, name }"],
         [{ ...messageEvent(conversation), timestamp: "yesterday" }, "message event: timestamp is not a number"],
         [{ event: "conversation.close", project_id: "p" }, "conversation.close event: timestamp is not a number"],
@@ -94,7 +109,13 @@ describe("parseEvent", () => {
     it("never throws on hostile input (fuzzed bodies, headers and secrets)", () => {
         fc.assert(
             fc.property(
-                fc.oneof(fc.string(), fc.uint8Array().map((a) => Buffer.from(a)), fc.json(), fc.constant(undefined as never), fc.integer() as never),
+                fc.oneof(
+                    fc.string(),
+                    fc.uint8Array().map((a) => Buffer.from(a)),
+                    fc.json(),
+                    fc.constant(undefined as never),
+                    fc.integer() as never,
+                ),
                 fc.oneof(fc.string(), fc.array(fc.string()), fc.constant(undefined), fc.constant(null), fc.constant(42 as never)),
                 fc.oneof(fc.string(), fc.array(fc.string()), fc.constant([1, null] as never), fc.constant(undefined as never)),
                 (body, header, secrets) => {
@@ -126,7 +147,10 @@ describe("verifySignature with several secrets", () => {
     });
 
     it("refuses when none did, skips empty secrets, and needs at least one", () => {
-        expect(verifySignature(body, signPayload(body, "third-secret"), [SECRET, OLD])).toMatchObject({ valid: false, reason: "bad-signature" });
+        expect(verifySignature(body, signPayload(body, "third-secret"), [SECRET, OLD])).toMatchObject({
+            valid: false,
+            reason: "bad-signature",
+        });
         expect(verifySignature(body, signPayload(body, OLD), ["", OLD])).toEqual({ valid: true, secretIndex: 1 });
         expect(verifySignature(body, signPayload(body, OLD), [])).toMatchObject({ valid: false, reason: "missing-secret" });
         expect(verifySignature(body, signPayload(body, OLD), ["", ""])).toMatchObject({ valid: false, reason: "missing-secret" });

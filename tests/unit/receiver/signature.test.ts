@@ -1,8 +1,16 @@
 import { signPayload, verifySignature } from "../../../provider/receiver/signature";
 
 // Computed independently: RFC 4231 test case 2, and `openssl dgst -sha256 -hmac a1b2c3d4e5f6`.
-const RFC4231 = { key: "Jefe", body: "what do ya want for nothing?", hex: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" };
-const OPENSSL = { key: "a1b2c3d4e5f6", body: '{"event":"incoming_message","text":"hola"}', hex: "86842c092d645bb2b7cc3986daf341cff55affefc2a291aa218aa8f0188714dd" };
+const RFC4231 = {
+    key: "Jefe",
+    body: "what do ya want for nothing?",
+    hex: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+};
+const OPENSSL = {
+    key: "a1b2c3d4e5f6",
+    body: '{"event":"incoming_message","text":"hola"}',
+    hex: "86842c092d645bb2b7cc3986daf341cff55affefc2a291aa218aa8f0188714dd",
+};
 
 describe("signature helpers", () => {
     it.each([RFC4231, OPENSSL])("sign the raw body as sha256=<hex> (%#)", ({ key, body, hex }) => {
@@ -16,7 +24,10 @@ describe("signature helpers", () => {
     });
 
     it("refuse a body changed by one byte, or another secret", () => {
-        expect(verifySignature(`${OPENSSL.body} `, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toMatchObject({ valid: false, reason: "bad-signature" });
+        expect(verifySignature(`${OPENSSL.body} `, `sha256=${OPENSSL.hex}`, OPENSSL.key)).toMatchObject({
+            valid: false,
+            reason: "bad-signature",
+        });
         expect(verifySignature(OPENSSL.body, `sha256=${OPENSSL.hex}`, "another")).toMatchObject({ valid: false, reason: "bad-signature" });
     });
 
@@ -40,7 +51,9 @@ describe("signature helpers", () => {
 
 describe("one vocabulary for signature refusals", () => {
     it("verifySignature and parseEvent give the same reason for every refusal of the same request", () => {
-        const { parseEvent } = jest.requireActual("../../../provider/receiver/events") as typeof import("../../../provider/receiver/events");
+        const { parseEvent } = jest.requireActual(
+            "../../../provider/receiver/events",
+        ) as typeof import("../../../provider/receiver/events");
         const cases: [string, string | undefined, string][] = [
             [OPENSSL.body, `sha256=${OPENSSL.hex}`, "another-secret"],
             [OPENSSL.body, undefined, OPENSSL.key],
@@ -52,6 +65,11 @@ describe("one vocabulary for signature refusals", () => {
             const parsed = parseEvent(body, header, secret);
             return [!verified.valid && verified.reason, !parsed.ok && parsed.reason];
         });
-        expect(reasons).toEqual([["bad-signature", "bad-signature"], ["missing-header", "missing-header"], ["malformed-header", "malformed-header"], ["missing-secret", "missing-secret"]]);
+        expect(reasons).toEqual([
+            ["bad-signature", "bad-signature"],
+            ["missing-header", "missing-header"],
+            ["malformed-header", "malformed-header"],
+            ["missing-secret", "missing-secret"],
+        ]);
     });
 });

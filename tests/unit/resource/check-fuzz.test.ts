@@ -4,8 +4,18 @@ import { UNKNOWN } from "../../../provider/resource/types";
 import { useSandbox } from "../../support/fixtures";
 
 const PROPERTIES = [
-    "projectId", "webhookUrl", "authType", "authorization", "apiKey", "clientId", "clientSecret", "baseUrl",
-    "maxAttempts", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs",
+    "projectId",
+    "webhookUrl",
+    "authType",
+    "authorization",
+    "apiKey",
+    "clientId",
+    "clientSecret",
+    "baseUrl",
+    "maxAttempts",
+    "requestTimeoutMs",
+    "totalTimeoutMs",
+    "retryBaseDelayMs",
 ];
 
 const sandbox = useSandbox();
@@ -64,7 +74,13 @@ describe("check under generated inputs", () => {
                 // A real credential: no stray whitespace or control characters, at least 8 characters (see check).
                 fc.string({ minLength: 8, maxLength: 200 }).filter((s) => s.trim() === s && !/[\u0000-\u001f\u007f]/.test(s)),
                 async (projectId, webhookUrl, authType, secret) => {
-                    const news = { projectId, webhookUrl, authType, apiKey: secret, authorization: authType === "no_auth" ? undefined : secret };
+                    const news = {
+                        projectId,
+                        webhookUrl,
+                        authType,
+                        apiKey: secret,
+                        authorization: authType === "no_auth" ? undefined : secret,
+                    };
                     expect((await provider.check({}, news)).failures).toEqual([]);
                 },
             ),
@@ -73,9 +89,26 @@ describe("check under generated inputs", () => {
     });
 
     it("refuses, before any API call, what Jelou would store differently from what it was sent, naming the property once", async () => {
-        const invisible = fc.constantFrom(" ", "\t", "\n", "\r", "\u0000", "\u001b", "\u007f", "\u0085", "\u00a0", "\u200b", "\u2028", "\u3000", "\ufeff");
+        const invisible = fc.constantFrom(
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u0000",
+            "\u001b",
+            "\u007f",
+            "\u0085",
+            "\u00a0",
+            "\u200b",
+            "\u2028",
+            "\u3000",
+            "\ufeff",
+        );
         // A space inside a credential is printable ASCII, and allowed (only at either end is it refused).
-        const nonAscii = fc.oneof(invisible.filter((c) => c !== " "), fc.constantFrom("é", "€", "ñ", "\u00ff", "\u0100", "😀", "\u200e"));
+        const nonAscii = fc.oneof(
+            invisible.filter((c) => c !== " "),
+            fc.constantFrom("é", "€", "ñ", "\u00ff", "\u0100", "😀", "\u200e"),
+        );
         /** A good value with `inserted` put at the start, the end or inside. */
         const spoiled = (good: string, inserted: fc.Arbitrary<string>) =>
             fc.tuple(inserted, fc.nat(good.length)).map(([c, at]) => `${good.slice(0, at)}${c}${good.slice(at)}`);
@@ -97,10 +130,17 @@ describe("check under generated inputs", () => {
         const before = sandbox.requests.length;
         await fc.assert(
             fc.asyncProperty(cases, async ([property, value]) => {
-                const base = { projectId: good.projectId, webhookUrl: good.webhookUrl, authType: "bearer", authorization: good.authorization, baseUrl: sandbox.url };
-                const credentials = property === "clientId" || property === "clientSecret"
-                    ? { clientId: "client-id-4471", clientSecret: good.clientSecret }
-                    : { apiKey: good.apiKey };
+                const base = {
+                    projectId: good.projectId,
+                    webhookUrl: good.webhookUrl,
+                    authType: "bearer",
+                    authorization: good.authorization,
+                    baseUrl: sandbox.url,
+                };
+                const credentials =
+                    property === "clientId" || property === "clientSecret"
+                        ? { clientId: "client-id-4471", clientSecret: good.clientSecret }
+                        : { apiKey: good.apiKey };
                 const news = { ...base, ...credentials, [property]: value };
                 const failures = (await provider.check({}, news)).failures ?? [];
                 expect(failures.map((f) => f.property)).toEqual([property]);
@@ -116,7 +156,12 @@ describe("check under generated inputs", () => {
     });
 
     it("refuses an over-long baseUrl before parsing it", async () => {
-        const news = { projectId: "p", webhookUrl: "https://support.example.com/jelou", apiKey: "marker-apikey-7f3c9a1e5b", baseUrl: `https://jelou.example.com${"/".repeat(60_000)}` };
+        const news = {
+            projectId: "p",
+            webhookUrl: "https://support.example.com/jelou",
+            apiKey: "marker-apikey-7f3c9a1e5b",
+            baseUrl: `https://jelou.example.com${"/".repeat(60_000)}`,
+        };
         const failures = (await provider.check({}, news)).failures ?? [];
         expect(failures.map((f) => f.property)).toEqual(["baseUrl"]);
         expect(failures[0].reason).toMatch(/at most 2048 characters/);

@@ -39,7 +39,11 @@ describe("check", () => {
         ["baseUrl", { baseUrl: "ftp://127.0.0.1" }, /https: URL/],
         ["baseUrl", { baseUrl: "https://user:pw@gateway.jelou.ai/jelouapi" }, /must not contain a user or password/],
         ["maxAttempts", { maxAttempts: 0 }, /whole number from 1 to 10/],
-        ["baseUrl", { baseUrl: `${DEFAULT_BASE_URL}/v1/external-support/` }, new RegExp(`before /v1/external-support.*use ${DEFAULT_BASE_URL}$`)],
+        [
+            "baseUrl",
+            { baseUrl: `${DEFAULT_BASE_URL}/v1/external-support/` },
+            new RegExp(`before /v1/external-support.*use ${DEFAULT_BASE_URL}$`),
+        ],
         // Any /v1 step: the provider adds /v1/external-support/..., and /v1/v1/... is no Jelou path.
         ["baseUrl", { baseUrl: `${DEFAULT_BASE_URL}/v1` }, new RegExp(`before /v1/external-support.*use ${DEFAULT_BASE_URL}$`)],
         ["baseUrl", { baseUrl: `${DEFAULT_BASE_URL}/V1/` }, new RegExp(`use ${DEFAULT_BASE_URL}$`)],
@@ -55,7 +59,11 @@ describe("check", () => {
         ["clientId", { apiKey: undefined, clientId: "id\n", clientSecret: "secret-0001" }, /clientId has leading or trailing whitespace/],
         ["authorization", { authorization: "token-0001 " }, /authorization has leading or trailing whitespace/],
         ["authorization", { authorization: "tok" }, /authorization is too short to be real/],
-        ["webhookUrl", { webhookUrl: "https://user:pass@support.example.com/jelou" }, /must not contain a user or password: set authType and authorization/],
+        [
+            "webhookUrl",
+            { webhookUrl: "https://user:pass@support.example.com/jelou" },
+            /must not contain a user or password: set authType and authorization/,
+        ],
         ["webhookUrl", { webhookUrl: "https://user@support.example.com/jelou" }, /must not contain a user or password/],
         ["baseUrl", { baseUrl: "https://gateway.jelou.ai/jelouapi?x=1" }, /must not have a query.*or a fragment/],
         ["baseUrl", { baseUrl: "https://gateway.jelou.ai/jelouapi#top" }, /must not have a query.*or a fragment/],
@@ -73,7 +81,14 @@ describe("check", () => {
     });
 
     it("names each property once in its message", async () => {
-        const failures = await failuresOf({ projectId: "", webhookUrl: "nope", authType: "x", clientId: "id", baseUrl: "https://h.example.com/v1", maxAttempts: 0 });
+        const failures = await failuresOf({
+            projectId: "",
+            webhookUrl: "nope",
+            authType: "x",
+            clientId: "id",
+            baseUrl: "https://h.example.com/v1",
+            maxAttempts: 0,
+        });
         expect(failures.length).toBeGreaterThanOrEqual(6);
         // The engine shows the property beside the reason: a reason that starts with it again says it twice.
         for (const { property, reason } of failures) {
@@ -83,7 +98,12 @@ describe("check", () => {
     });
 
     it("a baseUrl without a /v1 step is accepted, whatever its path", async () => {
-        for (const baseUrl of [DEFAULT_BASE_URL, "https://gateway.jelou.ai/platform", "https://h.example.com/v10", "https://h.example.com/api/v1beta"]) {
+        for (const baseUrl of [
+            DEFAULT_BASE_URL,
+            "https://gateway.jelou.ai/platform",
+            "https://h.example.com/v10",
+            "https://h.example.com/api/v1beta",
+        ]) {
             expect(await failuresOf({ ...valid, baseUrl })).toEqual([]);
         }
     });
@@ -96,7 +116,9 @@ describe("check", () => {
             expect(failures).toEqual([]);
             // 127.0.0.1:9 (discard): were anything sent, it would fail differently.
             const create = provider.create({ ...valid, apiKey: undefined, baseUrl: "http://127.0.0.1:9" });
-            await expect(create).rejects.toThrow(/^Jelou was not called: no Jelou credentials\. .*resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/);
+            await expect(create).rejects.toThrow(
+                /^Jelou was not called: no Jelou credentials\. .*resource's apiKey.*jelou:apiKey.*JELOU_API_KEY/,
+            );
         } finally {
             for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
         }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalSupportIntegration } from "../../../provider";
 import { API_KEY, CLIENT_ID, CLIENT_SECRET, WEBHOOK_TOKEN } from "../../support/fixtures";
- 
+
 const { installCapture, settle, secretKeys, unwrapSecrets } = require("../../../harness/capture");
 
 const CONFIG_KEY = "marker-configkey-6a0b2c4e";
@@ -91,7 +91,16 @@ describe("ExternalSupportIntegration under mocks", () => {
         const { registration } = await declare({ maxAttempts: 2 });
         const inputs = unwrapSecrets(registration.inputs);
         expect(inputs.maxAttempts).toBe(2);
-        for (const key of ["apiKey", "clientId", "clientSecret", "baseUrl", "requestTimeoutMs", "totalTimeoutMs", "retryBaseDelayMs", "detectDrift"]) {
+        for (const key of [
+            "apiKey",
+            "clientId",
+            "clientSecret",
+            "baseUrl",
+            "requestTimeoutMs",
+            "totalTimeoutMs",
+            "retryBaseDelayMs",
+            "detectDrift",
+        ]) {
             expect(inputs[key]).toBeUndefined();
         }
         expect(JSON.stringify(registration.inputs)).not.toContain(CONFIG_KEY);
@@ -100,7 +109,11 @@ describe("ExternalSupportIntegration under mocks", () => {
 
     it("registers credentials given on the resource as secrets, a client id and secret included", async () => {
         const { registration } = await declare({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: "http://127.0.0.1:8787" });
-        expect(unwrapSecrets(registration.inputs)).toMatchObject({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: "http://127.0.0.1:8787" });
+        expect(unwrapSecrets(registration.inputs)).toMatchObject({
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            baseUrl: "http://127.0.0.1:8787",
+        });
         expect(secretKeys(registration.inputs)).toEqual(["clientSecret"]);
     });
 
@@ -111,7 +124,12 @@ describe("ExternalSupportIntegration under mocks", () => {
     });
 
     it("keeps every credential out of the serialized provider", async () => {
-        const { registration } = await declare({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, authType: "basic", authorization: WEBHOOK_TOKEN });
+        const { registration } = await declare({
+            clientId: CLIENT_ID,
+            clientSecret: CLIENT_SECRET,
+            authType: "basic",
+            authorization: WEBHOOK_TOKEN,
+        });
         const serialized = String(registration.inputs.__provider);
         expect(serialized).toContain("exports.handler");
         for (const marker of [CLIENT_SECRET, WEBHOOK_TOKEN, API_KEY, "marker-"]) expect(serialized).not.toContain(marker);

@@ -25,7 +25,8 @@ const iso = (digits: number, zone: "Z" | "" | "offset"): Rendering => ({
         // Digits beyond milliseconds say nothing more; they are written as zeros here.
         const fraction = digits > 0 ? `.${pad(d.getUTCMilliseconds(), 3).padEnd(digits, "0").slice(0, digits)}` : "";
         const m = Math.trunc(offsetMinutes);
-        const offset = zone === "Z" ? "Z" : zone === "" ? "" : `${m < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
+        const offset =
+            zone === "Z" ? "Z" : zone === "" ? "" : `${m < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
         return `${date}${seconds}${fraction}${offset}`;
     },
 });
@@ -79,8 +80,16 @@ describe("times", () => {
     });
 
     it.each([
-        "yesterday", "", "2026-02-30T10:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "12345678901", "123456789012",
-        "2026-01-01T10:00:00+25:00", "Sun, 32 Nov 2026 08:49:37 GMT", "2026-01-01T10:00:00Q",
+        "yesterday",
+        "",
+        "2026-02-30T10:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "12345678901",
+        "123456789012",
+        "2026-01-01T10:00:00+25:00",
+        "Sun, 32 Nov 2026 08:49:37 GMT",
+        "2026-01-01T10:00:00Q",
     ])("what cannot be read without guessing is not said: %j", (text) => {
         expect(readInstant(text)).toBeUndefined();
     });
@@ -98,11 +107,20 @@ const escape = (c: string, upper: boolean) => {
     return `%${upper ? hex.toUpperCase() : hex.toLowerCase()}`;
 };
 /** A path segment: unreserved characters, and reserved ones that always stay escaped. */
-const segment = fc.array(fc.oneof(fc.constantFrom(...UNRESERVED), fc.constantFrom("%2F", "%3F", "%23", "%25", "%20", "!", "$", "'", "(", ")", "*", "+", ",", ";", "=", ":", "@")), { minLength: 1, maxLength: 8 })
+const segment = fc
+    .array(
+        fc.oneof(
+            fc.constantFrom(...UNRESERVED),
+            fc.constantFrom("%2F", "%3F", "%23", "%25", "%20", "!", "$", "'", "(", ")", "*", "+", ",", ";", "=", ":", "@"),
+        ),
+        { minLength: 1, maxLength: 8 },
+    )
     .map((chars) => chars.join(""))
     .filter((s) => s !== "." && s !== "..");
 const path = fc.array(segment, { maxLength: 4 });
-const hostName = fc.array(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), { minLength: 1, maxLength: 10 }).map((c) => `${c.join("")}.example.com`);
+const hostName = fc
+    .array(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), { minLength: 1, maxLength: 10 })
+    .map((c) => `${c.join("")}.example.com`);
 
 /** Another spelling of the same address, as RFC 3986 section 6.2.2 allows. */
 function respell(host: string, segments: string[], query: string, random: () => number): string {
@@ -138,7 +156,7 @@ describe("addresses", () => {
         fc.assert(
             fc.property(hostName, path, fc.option(segment, { nil: "" }), fc.integer(), (host, segments, query, seed) => {
                 let state = seed >>> 0;
-                const random = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+                const random = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
                 const plain = `https://${host}${segments.length ? `/${segments.join("/")}` : ""}${query ? `?${query}` : ""}`;
                 const other = respell(host, segments, query, random);
                 expect(normalUrl(other)).toBeDefined();
@@ -154,7 +172,7 @@ describe("addresses", () => {
                 const decoded = (segments: string[]) => segments.map((s) => decodeURIComponent(s)).join("/");
                 fc.pre(decoded(a) !== decoded(b));
                 let state = seed >>> 0;
-                const random = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+                const random = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
                 expect(sameUrl(respell(host, a, "", random), respell(host, b, "", random))).toBe(false);
             }),
             { numRuns: 2000 },
@@ -205,7 +223,10 @@ describe("the verdict", () => {
         expect(ownership({ ...WEBHOOK }, remote).ours).toBeUndefined();
         expect(ownership({ ...WEBHOOK, webhookUrl: "https://other.example.com" }, remote).ours).toBeUndefined();
         expect(ownership({ ...WEBHOOK, consent: true }, remote).ours).toBe(true);
-        expect(ownership({ ...WEBHOOK, consent: true, createdAt: "2026-03-01T10:00:01Z" }, remote)).toEqual({ ours: false, by: "createdAt" });
+        expect(ownership({ ...WEBHOOK, consent: true, createdAt: "2026-03-01T10:00:01Z" }, remote)).toEqual({
+            ours: false,
+            by: "createdAt",
+        });
         expect(ownership({ id: "a", consent: true }, { ...remote, id: "b" })).toEqual({ ours: false, by: "id" });
     });
 

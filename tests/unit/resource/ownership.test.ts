@@ -122,19 +122,30 @@ describe("webhook and auth type alone never make a stranger's integration ours",
     it.each([
         ["429", { kind: "replace", status: 429, retryAfter: "0", body: "{}" }],
         ["503 with Retry-After", { kind: "replace", status: 503, retryAfter: "0", body: "{}" }],
-    ] as Array<[string, Misbehaviour]>)("a create retried after %s into a 409 leaves another stack's day-old integration alone", async (_name, misbehaviour) => {
-        const inputs = await inputsFor();
-        const projectId = inputs.projectId as string;
-        // Another stack of the same program: the same webhook and auth type, created a day ago.
-        const stranger = sandbox.seed(projectId, { webhookUrl: inputs.webhookUrl as string, authType: "bearer", authorization: "their-token" });
-        gateway.when("POST", PATH(projectId), misbehaviour);
-        gateway.when("GET", PATH(projectId), { kind: "set-field", field: "createdAt", value: new Date(Date.now() - DAY).toISOString() });
-        const error = await failure(provider.create(inputs));
-        expect(error).toBeInstanceOf(JelouConflictError);
-        expect(error.message).toMatch(/not ours \(another createdAt, before our first create request/);
-        expect(methods()).toEqual(["POST", "POST", "GET"]);
-        expect(sandbox.integration(projectId)).toMatchObject({ id: stranger.id, signingSecret: stranger.signingSecret });
-    });
+    ] as Array<[string, Misbehaviour]>)(
+        "a create retried after %s into a 409 leaves another stack's day-old integration alone",
+        async (_name, misbehaviour) => {
+            const inputs = await inputsFor();
+            const projectId = inputs.projectId as string;
+            // Another stack of the same program: the same webhook and auth type, created a day ago.
+            const stranger = sandbox.seed(projectId, {
+                webhookUrl: inputs.webhookUrl as string,
+                authType: "bearer",
+                authorization: "their-token",
+            });
+            gateway.when("POST", PATH(projectId), misbehaviour);
+            gateway.when("GET", PATH(projectId), {
+                kind: "set-field",
+                field: "createdAt",
+                value: new Date(Date.now() - DAY).toISOString(),
+            });
+            const error = await failure(provider.create(inputs));
+            expect(error).toBeInstanceOf(JelouConflictError);
+            expect(error.message).toMatch(/not ours \(another createdAt, before our first create request/);
+            expect(methods()).toEqual(["POST", "POST", "GET"]);
+            expect(sandbox.integration(projectId)).toMatchObject({ id: stranger.id, signingSecret: stranger.signingSecret });
+        },
+    );
 
     it("a partial create resumed later, without the time of its requests, regenerates nothing on webhook and auth type alone", async () => {
         const inputs = await inputsFor({ maxAttempts: 1 });
@@ -146,7 +157,11 @@ describe("webhook and auth type alone never make a stranger's integration ours",
         expect(partial.properties.createWindow).toEqual({ from: expect.any(String), to: expect.any(String) });
         // As a partial recorded by 0.2.0 looks: no create window. Meanwhile another stack created the project's integration.
         const { createWindow: _dropped, ...recorded } = partial.properties;
-        const stranger = sandbox.seed(projectId, { webhookUrl: inputs.webhookUrl as string, authType: "bearer", authorization: "their-token" });
+        const stranger = sandbox.seed(projectId, {
+            webhookUrl: inputs.webhookUrl as string,
+            authType: "bearer",
+            authorization: "their-token",
+        });
         gateway.reset();
         const error = await failure(provider.update(partial.id, recorded, inputs));
         expect(error).toBeInstanceOf(JelouIncompleteCreateError);
@@ -176,7 +191,9 @@ describe("weak evidence never drops ours from the state", () => {
         });
         gateway.when("GET", PATH(projectId), { kind: "drop-field", field: "createdAt" });
         const error = await failure(provider.delete(id, outs));
-        expect(error.message).toMatch(/Deleting the integration of project .* was refused.*another webhook or auth type.*neither deleted nor dropped.*`pulumi state delete/);
+        expect(error.message).toMatch(
+            /Deleting the integration of project .* was refused.*another webhook or auth type.*neither deleted nor dropped.*`pulumi state delete/,
+        );
         expect(methods()).toEqual(["GET"]);
         expect(sandbox.integration(projectId)).toBeDefined();
         // Once Jelou says enough again, the same destroy goes through.
@@ -191,7 +208,9 @@ describe("weak evidence never drops ours from the state", () => {
         gateway.when("GET", PATH(projectId), { kind: "drop-field", field: "createdAt" }, 2);
         const news = { ...inputs, rotationTriggers: { v: "2" } };
         const error = await failure(provider.update(id, outs, news));
-        expect(error.message).toMatch(/Rotating the signing secret was refused.*cannot show.*nothing was changed in Jelou.*adoptExisting: true/);
+        expect(error.message).toMatch(
+            /Rotating the signing secret was refused.*cannot show.*nothing was changed in Jelou.*adoptExisting: true/,
+        );
         expect(sandbox.integration(projectId)!.signingSecret).toBe(outs.signingSecret);
         const { outs: rotated } = await provider.update(id, outs, { ...news, adoptExisting: true });
         expect(rotated.signingSecret).toBe(sandbox.integration(projectId)!.signingSecret);

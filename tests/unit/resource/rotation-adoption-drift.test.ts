@@ -29,7 +29,12 @@ describe("rotation", () => {
         expect(rotated.signingSecret).toBe(held.signingSecret);
         expect(rotated.signingSecret).not.toBe(outs.signingSecret);
         expect(rotated.secretRotatedAt).toBe(held.regeneratedAt);
-        expect(rotated).toEqual({ ...outs, rotationTriggers: { version: "2" }, signingSecret: held.signingSecret, secretRotatedAt: held.regeneratedAt });
+        expect(rotated).toEqual({
+            ...outs,
+            rotationTriggers: { version: "2" },
+            signingSecret: held.signingSecret,
+            secretRotatedAt: held.regeneratedAt,
+        });
     });
 
     it("the same triggers in another order, or none and an empty map, change nothing", async () => {
@@ -41,7 +46,7 @@ describe("rotation", () => {
         expect(sandbox.requests).toHaveLength(0);
     });
 
-    it("numbers and booleans are triggers too, kept as strings: 3 and \"3\" are the same trigger", async () => {
+    it('numbers and booleans are triggers too, kept as strings: 3 and "3" are the same trigger', async () => {
         const { id, inputs: declared, outs } = await created({ rotationTriggers: { version: "3", monthly: "true" } });
         const { inputs, failures } = await provider.check({}, { ...declared, rotationTriggers: { version: 3, monthly: true } });
         expect(failures).toEqual([]);
@@ -81,7 +86,11 @@ describe("adoption", () => {
         ]);
         expect(id).toBe(existing.id);
         expect(held).toMatchObject({ webhookUrl: inputs.webhookUrl, authType: "bearer", authorization: WEBHOOK_TOKEN });
-        expect(outs).toMatchObject({ signingSecret: held.signingSecret, secretRotatedAt: held.regeneratedAt, createdAt: existing.createdAt });
+        expect(outs).toMatchObject({
+            signingSecret: held.signingSecret,
+            secretRotatedAt: held.regeneratedAt,
+            createdAt: existing.createdAt,
+        });
         expect(held.signingSecret).not.toBe(existing.signingSecret);
     });
 
@@ -142,14 +151,20 @@ describe("drift detection", () => {
         sandbox.setShape("bare");
         const { id, outs, inputs } = await created({ detectDrift: true });
         const projectId = inputs.projectId as string;
-        await fetch(`${sandbox.url}/v1/external-support/${projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
+        await fetch(`${sandbox.url}/v1/external-support/${projectId}`, {
+            method: "DELETE",
+            headers: { "x-api-key": inputs.apiKey as string },
+        });
         sandbox.seed(projectId, { webhookUrl: inputs.webhookUrl as string, authType: "bearer" });
         expect(await provider.read(id, outs)).toEqual({ id: "" }); // an empty id is how the engine is told "gone"
     });
 
     it("an integration deleted outside Pulumi reads as gone", async () => {
         const { id, outs, inputs } = await created({ detectDrift: true });
-        await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, { method: "DELETE", headers: { "x-api-key": inputs.apiKey as string } });
+        await fetch(`${sandbox.url}/v1/external-support/${inputs.projectId}`, {
+            method: "DELETE",
+            headers: { "x-api-key": inputs.apiKey as string },
+        });
         expect(await provider.read(id, outs)).toEqual({ id: "" }); // an empty id is how the engine is told "gone"
     });
 });

@@ -23,7 +23,7 @@ interface Run {
 function run(args: string[], env: Record<string, string | undefined> = { JELOU_API_KEY: API_KEY }): Promise<Run> {
     return new Promise((resolve) => {
         execFile(bin(), args, { env: { ...process.env, JELOU_BASE_URL: sandbox.url, ...env } }, (error, stdout, stderr) => {
-            resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr });
+            resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
         });
     });
 }
@@ -38,7 +38,9 @@ async function closedPort(): Promise<number> {
 }
 
 /** Starts `jelou-sandbox` and resolves with its URL and a way to read what it printed. */
-async function serve(args: string[]): Promise<{ url: string; child: ChildProcessWithoutNullStreams; printed: () => string; lines: (n: number) => Promise<string[]> }> {
+async function serve(
+    args: string[],
+): Promise<{ url: string; child: ChildProcessWithoutNullStreams; printed: () => string; lines: (n: number) => Promise<string[]> }> {
     const child = spawn(bin(), ["--port", "0", ...args], { env: { ...process.env, JELOU_API_KEY: API_KEY } });
     let printed = "";
     child.stdout.on("data", (chunk) => (printed += chunk));
@@ -76,7 +78,14 @@ describe("serving", () => {
             expect(logged[0]).toMatch(/^\S+Z GET \/v1\/external-support\/p1 404 \d+ms$/);
             expect(logged[1]).toMatch(/^\S+Z GET \/v1\/external-support\/p1 401 \d+ms$/);
             expect(logged[2]).toMatch(/^\S+Z POST \/v1\/external-support\/p1 200 \d+ms$/);
-            for (const secret of [API_KEY, "marker-wrong-key-4242", "marker-query-value", WEBHOOK_TOKEN, "webhookUrl", "support.example.com"]) {
+            for (const secret of [
+                API_KEY,
+                "marker-wrong-key-4242",
+                "marker-query-value",
+                WEBHOOK_TOKEN,
+                "webhookUrl",
+                "support.example.com",
+            ]) {
                 expect(printed()).not.toContain(secret);
             }
             expect(printed()).not.toMatch(/[0-9a-f]{64}/); // no signing secret
@@ -151,7 +160,9 @@ describe("usage text only for usage mistakes", () => {
         const port = await closedPort();
         const unreachable = await run(["send-event", "--project", "p", "--url", `http://127.0.0.1:${port}`]);
         expect(unreachable.code).toBe(1);
-        expect(unreachable.stderr).toContain(`could not reach the local Jelou at http://127.0.0.1:${port}/__sandbox/events/p: connection refused`);
+        expect(unreachable.stderr).toContain(
+            `could not reach the local Jelou at http://127.0.0.1:${port}/__sandbox/events/p: connection refused`,
+        );
         expect(unreachable.stderr).toContain("Is jelou-sandbox running there");
         expect(unreachable.stderr).not.toContain("Usage:");
 
@@ -170,7 +181,17 @@ describe("usage text only for usage mistakes", () => {
 
 describe("create, by hand", () => {
     it("creates the integration as the provider would (one POST) and prints the signing secret once", async () => {
-        const result = await run(["create", "--project", "cli-create", "--webhook", "https://support.example.com/jelou", "--auth-type", "bearer", "--authorization", "token-0001"]);
+        const result = await run([
+            "create",
+            "--project",
+            "cli-create",
+            "--webhook",
+            "https://support.example.com/jelou",
+            "--auth-type",
+            "bearer",
+            "--authorization",
+            "token-0001",
+        ]);
         expect(result).toMatchObject({ code: 0, stderr: "" });
         const held = sandbox.integration("cli-create")!;
         expect(held).toMatchObject({ webhookUrl: "https://support.example.com/jelou", authType: "bearer", authorization: "token-0001" });
@@ -250,7 +271,9 @@ describe("send-event says why an event was not delivered", () => {
     it("the local Jelou's own refusal: an unknown project, wrong credentials", async () => {
         const unknown = await run(["send-event", "--project", "nobody"]);
         expect(unknown.code).toBe(1);
-        expect(unknown.stderr).toContain("the local Jelou answered 404 to POST /__sandbox/events/nobody: No integration for project nobody");
+        expect(unknown.stderr).toContain(
+            "the local Jelou answered 404 to POST /__sandbox/events/nobody: No integration for project nobody",
+        );
         const wrong = await run(["send-event", "--project", "nobody"], { JELOU_API_KEY: "marker-wrong-key-5151" });
         expect(wrong.stderr).toContain("answered 401");
         expect(wrong.stderr).not.toContain("marker-wrong-key-5151");
@@ -261,24 +284,47 @@ describe("conversations from the command line", () => {
     it("start, a message in it, get, close: each event reaches the webhook", async () => {
         const id = "cli-conversation";
         sandbox.seed(id, { webhookUrl: spy.url, authType: "bearer", authorization: WEBHOOK_TOKEN });
-        const started = await run(["start-conversation", "--project", id, "--bot", "bot-1", "--user", "user-1", "--message", "Hola", "--assignment", "queue:billing", "--metadata", '{"order":7}']);
+        const started = await run([
+            "start-conversation",
+            "--project",
+            id,
+            "--bot",
+            "bot-1",
+            "--user",
+            "user-1",
+            "--message",
+            "Hola",
+            "--assignment",
+            "queue:billing",
+            "--metadata",
+            '{"order":7}',
+        ]);
         expect(started.code).toBe(0);
         const conversationId = /Conversation ([0-9a-f]{24}) started \(room (\S+)\)/.exec(started.stdout)![1];
         expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({
-            event: "conversation.start", conversation: { id: conversationId }, initial_message: "Hola",
-            assignment: { type: "queue", target: "billing" }, metadata: { order: 7 },
+            event: "conversation.start",
+            conversation: { id: conversationId },
+            initial_message: "Hola",
+            assignment: { type: "queue", target: "billing" },
+            metadata: { order: 7 },
         });
 
         const said = await run(["send-event", "--project", id, "--conversation", conversationId, "--text", "¿Y mi pedido?"]);
         expect(said.code).toBe(0);
-        expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({ conversation: { id: conversationId }, value: { type: "text", content: { body: "¿Y mi pedido?" } } });
+        expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({
+            conversation: { id: conversationId },
+            value: { type: "text", content: { body: "¿Y mi pedido?" } },
+        });
 
         const read = await run(["get-conversation", "--project", id, "--conversation", conversationId]);
         expect(JSON.parse(read.stdout)).toMatchObject({ _id: conversationId, state: "active" });
 
         const closed = await run(["close-conversation", "--project", id, "--bot", "bot-1", "--user", "user-1", "--redirect-text", "Adiós"]);
         expect(closed.stdout).toContain(`Conversation ${conversationId} closed (closed_by_operator)`);
-        expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({ event: "conversation.close", message: { type: "text", text: "Adiós" } });
+        expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({
+            event: "conversation.close",
+            message: { type: "text", text: "Adiós" },
+        });
 
         const again = await run(["close-conversation", "--project", id, "--bot", "bot-1", "--user", "user-1"]);
         expect(again.code).toBe(1);
@@ -295,7 +341,9 @@ describe("conversations from the command line", () => {
 
 describe("delivery failures never quote a webhook's user, password or query", () => {
     it("fetch's own message, which quotes the URL whole, is reduced to scheme, host and path", () => {
-        const quoted = new TypeError("Request cannot be constructed from a URL that includes credentials: https://hookuser:hookPASSWORD@127.0.0.1:9/h?token=QUERYTOKEN");
+        const quoted = new TypeError(
+            "Request cannot be constructed from a URL that includes credentials: https://hookuser:hookPASSWORD@127.0.0.1:9/h?token=QUERYTOKEN",
+        );
         const { failure, error } = classifyFailure(quoted, 1000);
         expect(failure).toBe("other");
         expect(error).toContain("https://127.0.0.1:9/h");

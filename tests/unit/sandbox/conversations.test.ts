@@ -25,13 +25,17 @@ async function api(method: string, path: string, body?: unknown, headers: Record
     return { status: response.status, body: (await response.json()) as any };
 }
 
-const start = (id: string, body: Record<string, unknown> = {}) => api("POST", `${id}/conversations/start`, { botId: "bot-1", userId: "user-1", ...body });
-const close = (id: string, body: Record<string, unknown> = {}) => api("POST", `${id}/conversations/close`, { botId: "bot-1", userId: "user-1", ...body });
+const start = (id: string, body: Record<string, unknown> = {}) =>
+    api("POST", `${id}/conversations/start`, { botId: "bot-1", userId: "user-1", ...body });
+const close = (id: string, body: Record<string, unknown> = {}) =>
+    api("POST", `${id}/conversations/close`, { botId: "bot-1", userId: "user-1", ...body });
 
 /** The last event the spy got, checked as signed with the project's current secret. */
 function lastEvent(projectId: string): any {
     const got = spy.received.at(-1)!;
-    expect(verifySignature(got.body, got.headers["x-jelou-signature"], sandbox.integration(projectId)!.signingSecret)).toEqual({ valid: true });
+    expect(verifySignature(got.body, got.headers["x-jelou-signature"], sandbox.integration(projectId)!.signingSecret)).toEqual({
+        valid: true,
+    });
     expect(got.headers["content-type"]).toBe("application/json");
     return JSON.parse(got.body);
 }
@@ -41,14 +45,22 @@ const sorted = (o: object) => Object.keys(o).sort();
 describe("conversation flow", () => {
     it("start answers the conversation and sends conversation.start; get reads it; close closes it and sends conversation.close", async () => {
         const id = project();
-        const started = await start(id, { initialMessage: "Hola", metadata: { orderId: 42 }, assignment: { type: "queue", target: "billing" } });
+        const started = await start(id, {
+            initialMessage: "Hola",
+            metadata: { orderId: 42 },
+            assignment: { type: "queue", target: "billing" },
+        });
         expect(started.status).toBe(200);
         expect(started.body).toMatchObject({ statusMessage: "success", status: 1 });
         const conversation = started.body.data;
         expect(sorted(conversation)).toEqual(["_id", "roomId", "startAt", "state"]);
         expect(conversation).toMatchObject({ _id: expect.stringMatching(/^[0-9a-f]{24}$/), state: "active" });
         expect(spy.received).toHaveLength(1);
-        expect(lastEvent(id)).toMatchObject({ event: "conversation.start", conversation: { id: conversation._id }, room_id: conversation.roomId });
+        expect(lastEvent(id)).toMatchObject({
+            event: "conversation.start",
+            conversation: { id: conversation._id },
+            room_id: conversation.roomId,
+        });
 
         const read = await api("GET", `${id}/conversations/${conversation._id}`);
         expect(read.body.data).toEqual(conversation);
@@ -85,7 +97,11 @@ describe("conversation flow", () => {
     it("refuses what the reference says it refuses: 401, 422, 404", async () => {
         const id = project();
         expect((await api("POST", `${id}/conversations/start`, { botId: "b", userId: "u" }, { "x-api-key": "wrong" })).status).toBe(401);
-        const invalid = await api("POST", `${id}/conversations/start`, { botId: "", metadata: "x", assignment: { type: "robot", target: "t" } });
+        const invalid = await api("POST", `${id}/conversations/start`, {
+            botId: "",
+            metadata: "x",
+            assignment: { type: "robot", target: "t" },
+        });
         expect(invalid.status).toBe(422);
         expect(invalid.body).toMatchObject({ statusMessage: "failed", status: 0 });
         expect(invalid.body.message).toEqual([
@@ -94,7 +110,9 @@ describe("conversation flow", () => {
             "metadata must be an object",
             "assignment must be { type: queue | operator | team, target }",
         ]);
-        expect((await close(id, { redirectPayload: { type: "video" } })).body.message).toEqual(["redirectPayload must be { type: text | edge, text }"]);
+        expect((await close(id, { redirectPayload: { type: "video" } })).body.message).toEqual([
+            "redirectPayload must be { type: text | edge, text }",
+        ]);
         expect((await api("POST", `${id}/conversations/start`, "{not json")).status).toBe(400);
         // No active conversation to close, an unknown conversation, a project without integration.
         expect((await close(id)).status).toBe(404);
@@ -121,12 +139,17 @@ describe("conversation flow", () => {
             strict.seed("p", { webhookUrl: spy.url, authType: "no_auth" });
             const post = (body: unknown) =>
                 fetch(`${strict.url}/v1/external-support/p/conversations/start`, {
-                    method: "POST", headers: { "x-api-key": API_KEY, "content-type": "application/json" }, body: JSON.stringify(body),
+                    method: "POST",
+                    headers: { "x-api-key": API_KEY, "content-type": "application/json" },
+                    body: JSON.stringify(body),
                 });
             expect((await post({ botId: "bot-9", userId: "user-1" })).status).toBe(404);
             expect((await post({ botId: "bot-1", userId: "user-9" })).status).toBe(404);
             expect((await post({ botId: "bot-1", userId: "user-1" })).status).toBe(200);
-            expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({ bot: { id: "bot-1", name: "Ventas" }, contact: { id: "user-1", name: "Ana" } });
+            expect(JSON.parse(spy.received.at(-1)!.body)).toMatchObject({
+                bot: { id: "bot-1", name: "Ventas" },
+                contact: { id: "user-1", name: "Ana" },
+            });
         } finally {
             await strict.stop();
         }
@@ -136,9 +159,22 @@ describe("conversation flow", () => {
 describe("events, field for field", () => {
     it("conversation.start: the local Jelou's choice of fields (the reference's are unreadable)", async () => {
         const id = project();
-        const { _id, roomId } = (await start(id, { initialMessage: "Hola", metadata: { orderId: 42 }, assignment: { type: "team", target: "soporte" } })).body.data;
+        const { _id, roomId } = (
+            await start(id, { initialMessage: "Hola", metadata: { orderId: 42 }, assignment: { type: "team", target: "soporte" } })
+        ).body.data;
         const event = lastEvent(id);
-        expect(sorted(event)).toEqual(["assignment", "bot", "contact", "conversation", "event", "initial_message", "metadata", "project_id", "room_id", "timestamp"]);
+        expect(sorted(event)).toEqual([
+            "assignment",
+            "bot",
+            "contact",
+            "conversation",
+            "event",
+            "initial_message",
+            "metadata",
+            "project_id",
+            "room_id",
+            "timestamp",
+        ]);
         expect(event).toEqual({
             event: "conversation.start",
             timestamp: expect.any(Number),
@@ -192,7 +228,18 @@ describe("events, field for field", () => {
         const delivery = await sandbox.sendEvent(id, { messageType: type });
         expect(delivery).toMatchObject({ status: 200, event: `message:${type}` });
         const event = lastEvent(id);
-        expect(sorted(event)).toEqual(["bot", "contact", "conversation", "event_type", "field", "object", "project_id", "room_id", "timestamp", "value"]);
+        expect(sorted(event)).toEqual([
+            "bot",
+            "contact",
+            "conversation",
+            "event_type",
+            "field",
+            "object",
+            "project_id",
+            "room_id",
+            "timestamp",
+            "value",
+        ]);
         expect(event).toEqual({
             field: "messages",
             object: "message_event",
@@ -216,7 +263,11 @@ describe("events, field for field", () => {
         const id = project();
         await sandbox.sendEvent(id);
         const event = lastEvent(id);
-        expect(event).toMatchObject({ event_type: "message", project_id: id, value: { type: "text", content: { body: expect.any(String) } } });
+        expect(event).toMatchObject({
+            event_type: "message",
+            project_id: id,
+            value: { type: "text", content: { body: expect.any(String) } },
+        });
         expect(sandbox.conversations().some((c) => c._id === event.conversation.id)).toBe(false);
     });
 
@@ -242,28 +293,40 @@ describe("events, field for field", () => {
         ["api_key", { "x-api-key": WEBHOOK_TOKEN }],
         ["basic", { authorization: `Basic ${WEBHOOK_TOKEN}` }],
         ["no_auth", {}],
-    ] as const)("flow events carry the header authType %s calls for, and the current secret after a rotation", async (authType, expected) => {
-        const id = project(authType);
-        await start(id);
-        expect(spy.received.at(-1)!.headers).toMatchObject(expected);
-        if (authType === "no_auth") expect(spy.received.at(-1)!.headers.authorization ?? spy.received.at(-1)!.headers["x-api-key"]).toBeUndefined();
-        await api("POST", `${id}/secret/regenerate`);
-        await close(id);
-        lastEvent(id); // verified with the regenerated secret
-    });
+    ] as const)(
+        "flow events carry the header authType %s calls for, and the current secret after a rotation",
+        async (authType, expected) => {
+            const id = project(authType);
+            await start(id);
+            expect(spy.received.at(-1)!.headers).toMatchObject(expected);
+            if (authType === "no_auth")
+                expect(spy.received.at(-1)!.headers.authorization ?? spy.received.at(-1)!.headers["x-api-key"]).toBeUndefined();
+            await api("POST", `${id}/secret/regenerate`);
+            await close(id);
+            lastEvent(id); // verified with the regenerated secret
+        },
+    );
 });
 
 describe("the panel's reply endpoint, POST /v1/external-support/webhook", () => {
     const replyBody = (projectId: string, roomId: string, overrides: Record<string, unknown> = {}) =>
         JSON.stringify({
-            field: "messages", object: "message_event", event_type: "incoming_message",
-            project_id: projectId, room_id: roomId, bot_id: "bot-1", user_id: "user-1",
+            field: "messages",
+            object: "message_event",
+            event_type: "incoming_message",
+            project_id: projectId,
+            room_id: roomId,
+            bot_id: "bot-1",
+            user_id: "user-1",
             value: { id: "reply-1", type: "text", content: { body: "Hola, soy Ana de soporte" } },
             ...overrides,
         });
     const post = (body: string, headers: Record<string, string>) =>
-        fetch(`${sandbox.url}/v1/external-support/webhook`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body })
-            .then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+        fetch(`${sandbox.url}/v1/external-support/webhook`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...headers },
+            body,
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
     it("records a reply signed with the project's current secret, with its conversation", async () => {
         const id = project();
@@ -272,7 +335,12 @@ describe("the panel's reply endpoint, POST /v1/external-support/webhook", () => 
         const answer = await post(body, { "x-jelou-signature": signPayload(body, sandbox.integration(id)!.signingSecret) });
         expect(answer).toEqual({ status: 200, body: { message: ["Message sent"], statusMessage: "success", status: 1 } });
         expect(sandbox.replies.at(-1)).toEqual({
-            projectId: id, roomId, botId: "bot-1", userId: "user-1", conversationId: _id, body,
+            projectId: id,
+            roomId,
+            botId: "bot-1",
+            userId: "user-1",
+            conversationId: _id,
+            body,
             value: { id: "reply-1", type: "text", content: { body: "Hola, soy Ana de soporte" } },
             receivedAt: expect.any(String),
         });

@@ -61,8 +61,14 @@ describe("local Jelou", () => {
         expect(Object.keys(created.body).sort()).toEqual(["authType", "brainId", "createdAt", "id", "signingSecret", "webhookUrl"]);
         expect(created.body.signingSecret).toMatch(/^[0-9a-f]{64}$/);
         expect(Object.keys((await api("GET", id)).body).sort()).toEqual(["authType", "brainId", "createdAt", "id", "webhookUrl"]);
-        expect(Object.keys((await api("PATCH", id, { authType: "no_auth" })).body).sort())
-            .toEqual(["authType", "brainId", "createdAt", "id", "updatedAt", "webhookUrl"]);
+        expect(Object.keys((await api("PATCH", id, { authType: "no_auth" })).body).sort()).toEqual([
+            "authType",
+            "brainId",
+            "createdAt",
+            "id",
+            "updatedAt",
+            "webhookUrl",
+        ]);
         expect(Object.keys((await api("POST", `${id}/secret/regenerate`)).body).sort()).toEqual(["regeneratedAt", "signingSecret"]);
     });
 
@@ -78,26 +84,37 @@ describe("local Jelou", () => {
         const id = project();
         const invalid = await api("POST", id, { webhookUrl: "http://x.example", authType: "magic" });
         expect(invalid.status).toBe(422);
-        expect(invalid.body.message).toEqual(["webhookUrl must be a public HTTPS URL", "authType must be one of bearer, api_key, basic, no_auth"]);
+        expect(invalid.body.message).toEqual([
+            "webhookUrl must be a public HTTPS URL",
+            "authType must be one of bearer, api_key, basic, no_auth",
+        ]);
         expect((await api("POST", id, hook)).status).toBe(200);
         expect((await api("POST", id, hook)).status).toBe(409);
         const unknown = project();
-        for (const [method, path] of [["GET", unknown], ["PATCH", unknown], ["DELETE", unknown], ["POST", `${unknown}/secret/regenerate`]]) {
+        for (const [method, path] of [
+            ["GET", unknown],
+            ["PATCH", unknown],
+            ["DELETE", unknown],
+            ["POST", `${unknown}/secret/regenerate`],
+        ]) {
             expect((await api(method, path, method === "PATCH" ? { authType: "no_auth" } : undefined)).status).toBe(404);
         }
     });
 
     it("serves the API at its root and under /jelouapi and /platform only: any other prefix is a 404 that creates nothing", async () => {
-        const call = (prefix: string, id: string) => fetch(`${sandbox.url}${prefix}/v1/external-support/${id}`, {
-            method: "POST",
-            headers: { "content-type": "application/json", "x-api-key": API_KEY },
-            body: JSON.stringify(hook),
-        });
+        const call = (prefix: string, id: string) =>
+            fetch(`${sandbox.url}${prefix}/v1/external-support/${id}`, {
+                method: "POST",
+                headers: { "content-type": "application/json", "x-api-key": API_KEY },
+                body: JSON.stringify(hook),
+            });
         for (const prefix of ["/v1", "/jelouapi/v1", "/api", "/jelouapi/x", "/platformx"]) {
             const id = project();
             const response = await call(prefix, id);
             expect([prefix, response.status]).toEqual([prefix, 404]);
-            expect(((await response.json()) as { message: string[] }).message[0]).toMatch(/^Not found: the API is at \/v1\/external-support\/, \/jelouapi\/v1\/external-support\/, \/platform\/v1\/external-support\//);
+            expect(((await response.json()) as { message: string[] }).message[0]).toMatch(
+                /^Not found: the API is at \/v1\/external-support\/, \/jelouapi\/v1\/external-support\/, \/platform\/v1\/external-support\//,
+            );
             expect(sandbox.integration(id)).toBeUndefined();
         }
         for (const prefix of ["", "/jelouapi", "/platform"]) {
