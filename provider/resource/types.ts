@@ -1,3 +1,4 @@
+import { SETTING_KEYS } from "../api/settings";
 import type { AuthType, JelouCredentials, RequestSettings } from "../api/types";
 
 /** The module and type name the resource registers under; together the type token in state and in mocks. */
@@ -61,20 +62,7 @@ export const REPLACE_PROPERTIES = ["projectId", "webhookUrl", "authType", "autho
 export const PATCHABLE_PROPERTIES = ["webhookUrl", "authType", "authorization"] as const;
 
 /** Changing one of these only changes how the API is called: an in-place update, no API call. */
-export const UPDATE_PROPERTIES = [
-    "apiKey",
-    "clientId",
-    "clientSecret",
-    "baseUrl",
-    "maxAttempts",
-    "requestTimeoutMs",
-    "totalTimeoutMs",
-    "retryBaseDelayMs",
-    "maxRequestsPerSecond",
-    "adoptExisting",
-    "inPlaceUpdates",
-    "detectDrift",
-] as const;
+export const UPDATE_PROPERTIES = [...SETTING_KEYS, "adoptExisting", "inPlaceUpdates"] as const;
 
 /** Changing this is an in-place update that regenerates the signing secret. */
 export const ROTATION_PROPERTY = "rotationTriggers";
