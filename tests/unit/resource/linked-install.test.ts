@@ -69,6 +69,8 @@ describe("the built package, linked into a stack", () => {
         // dependencies sit in (the consumer's under npm, the package's own under pnpm's .pnpm store).
         const installed = fs.realpathSync(path.join(consumer, "node_modules", "pulumi-jelou"));
         fs.cpSync(installed, at("checkout"), { recursive: true, dereference: true });
+        // pnpm gives an installed package a node_modules/.bin of its own: the checkout's is the link below.
+        fs.rmSync(at("checkout/node_modules"), { recursive: true, force: true });
         fs.symlinkSync(path.dirname(installed), at("checkout/node_modules"), "dir");
         tree(["stack/node_modules/", "stack/node_modules/pulumi-jelou -> checkout"]);
         const program = [
