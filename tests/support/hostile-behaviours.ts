@@ -3,7 +3,7 @@
  * failing run prints and replays it) drawn by fast-check, and becomes one request's misbehaviour at
  * the hostile gateway (gateway.ts) or, for the transport class, one command's way of reaching Jelou.
  * The classes are the ones of issue 16; every shape or form used is in the reference
- * (/work/shared/jelou-api.md) or is one the issue names as met in the wild.
+ * (docs/jelou-api.md) or is one the issue names as met in the wild.
  */
 import fc from "fast-check";
 import { Misbehaviour } from "./hostile-gateway";
